@@ -1,0 +1,54 @@
+//! Transport failures. Which ones provably never reached the backend matters: only those may be
+//! retried for calls that are not safe to repeat (they are wrapped in `NeverSent`).
+
+use std::sync::Arc;
+
+/// A backend call that failed below the JSON-RPC level.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The backend is not running or cannot be reached; the call was not sent.
+    #[error("backend `{backend}` is unavailable: {reason}")]
+    Unavailable {
+        /// The backend alias.
+        backend: Arc<str>,
+        /// Why, e.g. "failed to start `npx`: No such file or directory (retrying in 2s)".
+        reason: Arc<str>,
+    },
+    /// The connection or process ended while the call was in flight; it may have executed.
+    #[error(
+        "backend `{backend}` {what} while handling `{method}`; the call may or may not have run"
+    )]
+    Lost {
+        /// The backend alias.
+        backend: Arc<str>,
+        /// The method in flight.
+        method: Arc<str>,
+        /// What happened, e.g. "exited (exit status: 3)".
+        what: String,
+    },
+    /// The backend answered, but not with valid MCP.
+    #[error("backend `{backend}` sent an invalid reply: {detail}")]
+    Protocol {
+        /// The backend alias.
+        backend: Arc<str>,
+        /// What was wrong with it.
+        detail: String,
+    },
+    /// An HTTP backend answered with an error status.
+    #[error("backend `{backend}` answered HTTP {status}: {body}")]
+    Status {
+        /// The backend alias.
+        backend: Arc<str>,
+        /// The HTTP status.
+        status: http::StatusCode,
+        /// The start of the response body.
+        body: String,
+    },
+}
+
+impl BackendError {
+    /// Wraps a failure that provably never reached the backend, so that retry may repeat it.
+    pub fn never_sent(self) -> crate::BoxError {
+        Box::new(mcpmux_layers::request::NeverSent::new(self))
+    }
+}

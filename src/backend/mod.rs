@@ -1,0 +1,186 @@
+//! Backends: one module per transport, each a `tower::Service<JsonRpcRequest>`, wrapped in the
+//! layer stack built from that backend's config.
+
+pub mod backoff;
+pub mod error;
+pub mod handshake;
+pub mod http_client;
+pub mod pending;
+pub mod status;
+pub mod stdio;
+pub mod streamable_http;
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use tower::util::BoxCloneSyncService;
+
+use crate::config::{BackendConfig, TransportKind};
+use crate::protocol::{JsonRpcRequest, JsonRpcResponse, Notification};
+use crate::BoxError;
+pub use error::BackendError;
+pub use status::{Health, Status};
+
+/// A notification a backend sent (list changes, progress, log messages).
+pub type BackendNotification = Arc<Notification>;
+
+/// A backend's full stack as the steering service calls it.
+pub type BackendService = BoxCloneSyncService<JsonRpcRequest, JsonRpcResponse, BoxError>;
+
+/// A configured, running backend.
+pub struct Backend {
+    /// The alias (config key).
+    pub alias: Arc<str>,
+    /// Its configuration.
+    pub config: BackendConfig,
+    /// The layered service.
+    pub service: BackendService,
+    /// Connection state.
+    pub status: watch::Receiver<Status>,
+    /// Notifications from the backend.
+    pub notifications: broadcast::Sender<BackendNotification>,
+    /// Stops the transport's background tasks (and the child process).
+    pub shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend")
+            .field("alias", &self.alias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a backend could not be built from its config.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A header name or value in config is not valid HTTP.
+    #[error("backends.{alias}.headers: `{name}` is not a valid header: {why}")]
+    Header {
+        /// The backend.
+        alias: String,
+        /// The header.
+        name: String,
+        /// Why.
+        why: String,
+    },
+    /// Something else in the backend config cannot be used.
+    #[error("backends.{alias}: {why}")]
+    Invalid {
+        /// The backend.
+        alias: String,
+        /// Why.
+        why: String,
+    },
+}
+
+impl Backend {
+    /// Starts the transport in the background and wraps it in its layer stack.
+    pub fn start(
+        alias: &str,
+        config: &BackendConfig,
+        client: &http_client::HttpClient,
+        parent: &CancellationToken,
+    ) -> Result<Backend, BuildError> {
+        let alias: Arc<str> = alias.into();
+        let (status_tx, status_rx) = watch::channel(Status::default());
+        let (notifications, _) = broadcast::channel(256);
+        let shutdown = parent.child_token();
+        let invalid = |why: String| BuildError::Invalid {
+            alias: alias.to_string(),
+            why,
+        };
+        let transport: BackendService = match config.transport_kind() {
+            Some(TransportKind::Stdio) => {
+                let spec = stdio::StdioSpec {
+                    argv: resolve_self(config.argv()),
+                    env: config
+                        .env
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    cwd: config.cwd.clone(),
+                    connect_timeout: config.connect_timeout,
+                };
+                BoxCloneSyncService::new(stdio::StdioTransport::spawn(
+                    alias.clone(),
+                    spec,
+                    status_tx,
+                    notifications.clone(),
+                    shutdown.clone(),
+                ))
+            }
+            Some(TransportKind::StreamableHttp) => {
+                let url = config
+                    .url
+                    .as_deref()
+                    .ok_or_else(|| invalid("a url is required".into()))?;
+                let spec = streamable_http::HttpSpec {
+                    url: url
+                        .parse()
+                        .map_err(|e| invalid(format!("url `{url}`: {e}")))?,
+                    headers: header_map(&alias, &config.headers)?,
+                    connect_timeout: config.connect_timeout,
+                };
+                BoxCloneSyncService::new(streamable_http::HttpTransport::spawn(
+                    alias.clone(),
+                    spec,
+                    client.clone(),
+                    status_tx,
+                    notifications.clone(),
+                    shutdown.clone(),
+                ))
+            }
+            None => return Err(invalid("set `command` or `url`".into())),
+        };
+        let service = stack(&alias, config, transport);
+        Ok(Backend {
+            alias,
+            config: config.clone(),
+            service,
+            status: status_rx,
+            notifications,
+            shutdown,
+        })
+    }
+}
+
+/// Wraps a transport in the backend's layers.
+fn stack(alias: &Arc<str>, config: &BackendConfig, transport: BackendService) -> BackendService {
+    let _ = alias;
+    BoxCloneSyncService::new(
+        tower::ServiceBuilder::new()
+            .layer(tower::timeout::TimeoutLayer::new(config.timeout))
+            .service(transport),
+    )
+}
+
+/// `${self}` as a program means this mcpmux binary (the embedded config runs the example server).
+fn resolve_self(mut argv: Vec<String>) -> Vec<String> {
+    if argv.first().is_some_and(|p| p == "${self}") {
+        if let Ok(exe) = std::env::current_exe() {
+            argv[0] = exe.to_string_lossy().into_owned();
+        }
+    }
+    argv
+}
+
+fn header_map(
+    alias: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<HeaderMap, BuildError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let bad = |why: String| BuildError::Header {
+            alias: alias.into(),
+            name: name.clone(),
+            why,
+        };
+        let n = HeaderName::try_from(name.as_str()).map_err(|e| bad(e.to_string()))?;
+        let v = HeaderValue::try_from(value.as_str()).map_err(|e| bad(e.to_string()))?;
+        map.insert(n, v);
+    }
+    Ok(map)
+}

@@ -1,0 +1,248 @@
+//! Loading: embedded defaults or a file (TOML, YAML, JSON, or Claude Desktop's `mcpServers`
+//! JSON), its `include`s, then `MCPMUX_*` environment variables, then command-line flags.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Json, Serialized, Toml, Yaml};
+use figment::Figment;
+
+use super::error::ConfigError;
+use super::schema::Config;
+use super::validate;
+
+/// The config `cargo run` serves when no file is given: the example server under alias `example`.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
+
+/// Top-level keys an `MCPMUX_*` variable may set; other `MCPMUX_*` variables are not config.
+const ENV_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "log_level",
+    "json_logs",
+    "hot_reload",
+    "max_body_bytes",
+    "page_size",
+    "separator",
+    "allowed_origins",
+    "allowed_hosts",
+    "session_idle_timeout",
+    "backends",
+];
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Overrides {
+    /// `--host`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// `--port`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `--log-level`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+    /// `--json-logs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_logs: Option<bool>,
+    /// `--no-hot-reload`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hot_reload: Option<bool>,
+}
+
+/// A validated config and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The config.
+    pub config: Config,
+    /// The main file, if any (the embedded default otherwise).
+    pub path: Option<PathBuf>,
+    /// Every file that contributed (for the reload watcher).
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads and validates the config.
+pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Loaded, ConfigError> {
+    let source_name = path.map_or_else(
+        || "<embedded default config>".to_string(),
+        |p| p.display().to_string(),
+    );
+    let mut figment = Figment::new();
+    let mut files = Vec::new();
+    match path {
+        None => figment = figment.merge(Toml::string(EMBEDDED_DEFAULT)),
+        Some(path) => {
+            if !path.is_file() {
+                return Err(ConfigError::Missing(path.to_path_buf()));
+            }
+            figment = merge_file(figment, path);
+            files.push(path.to_path_buf());
+            for include in includes_of(&figment, path)? {
+                figment = merge_file(figment, &include);
+                files.push(include);
+            }
+        }
+    }
+    figment = figment
+        .merge(Env::prefixed("MCPMUX_").split("__").filter(|k| {
+            let top = k.as_str().split('.').next().unwrap_or_default();
+            ENV_KEYS.contains(&top)
+        }))
+        .merge(Serialized::defaults(overrides));
+
+    let config: Config = figment
+        .extract()
+        .map_err(|e| ConfigError::Load(Box::new(e)))?;
+    check_unknown_keys(&figment, &source_name)?;
+    validate::validate(&config).map_err(|problems| ConfigError::Invalid {
+        source_name: source_name.clone(),
+        problems,
+    })?;
+    Ok(Loaded {
+        config,
+        path: path.map(Path::to_path_buf),
+        files,
+    })
+}
+
+fn merge_file(figment: Figment, path: &Path) -> Figment {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => figment.merge(Json::file_exact(path)),
+        Some("yaml" | "yml") => figment.merge(Yaml::file_exact(path)),
+        _ => figment.merge(Toml::file_exact(path)),
+    }
+}
+
+/// Expands the `include` globs of the main file, relative to its directory, sorted.
+fn includes_of(figment: &Figment, main: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let patterns: Vec<String> = figment.extract_inner("include").unwrap_or_default();
+    let base = main.parent().unwrap_or_else(|| Path::new("."));
+    let mut found = Vec::new();
+    for pattern in patterns {
+        let full = base.join(&pattern);
+        let full = full.to_string_lossy();
+        let paths = glob::glob(&full).map_err(|e| ConfigError::Invalid {
+            source_name: main.display().to_string(),
+            problems: vec![format!("include: `{pattern}` is not a valid glob: {e}")],
+        })?;
+        let mut matched: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        matched.sort();
+        found.extend(matched);
+    }
+    Ok(found)
+}
+
+/// Rejects keys the schema does not know, naming each with the file it came from.
+fn check_unknown_keys(figment: &Figment, source_name: &str) -> Result<(), ConfigError> {
+    let value: figment::value::Value = figment
+        .extract()
+        .map_err(|e| ConfigError::Load(Box::new(e)))?;
+    let mut unknown = Vec::new();
+    let _: Config = serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()))
+        .map_err(|e| ConfigError::Load(Box::new(e)))?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let problems = unknown
+        .into_iter()
+        .map(|key| {
+            let origin = figment
+                .find_metadata(&key)
+                .and_then(|m| m.source.as_ref().map(|s| format!(" (from {s})")))
+                .unwrap_or_default();
+            format!("{key}: unknown key{origin}")
+        })
+        .collect();
+    Err(ConfigError::Invalid {
+        source_name: source_name.to_string(),
+        problems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let loaded = load(None, &Overrides::default()).unwrap();
+        assert!(loaded.config.backends.contains_key("example"));
+    }
+
+    #[test]
+    fn claude_desktop_json_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "claude.json",
+            r#"{"mcpServers":{"fs":{"command":"npx","args":["-y","server"],"env":{"A":"1"}},"web":{"url":"http://127.0.0.1:1/mcp","timeout":5}}}"#,
+        );
+        let cfg = load(Some(&path), &Overrides::default()).unwrap().config;
+        assert_eq!(cfg.backends["fs"].argv(), ["npx", "-y", "server"]);
+        assert_eq!(cfg.backends["web"].timeout.as_secs(), 5);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "bad.toml", "port = \"abc\"\n");
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("port") && err.contains("bad.toml"), "{err}");
+
+        let path = write(
+            dir.path(),
+            "typo.toml",
+            "[backends.a]\ncommand = \"x\"\ntimeuot = 3\n",
+        );
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("backends.a.timeuot") && err.contains("typo.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn includes_and_overrides_merge_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("servers.d")).unwrap();
+        write(
+            dir.path(),
+            "servers.d/a.toml",
+            "[backends.a]\ncommand = \"x\"\n",
+        );
+        write(
+            dir.path(),
+            "servers.d/b.json",
+            r#"{"mcpServers":{"b":{"url":"http://127.0.0.1:9/mcp"}}}"#,
+        );
+        let path = write(
+            dir.path(),
+            "main.toml",
+            "port = 1\ninclude = [\"servers.d/*\"]\n",
+        );
+        let overrides = Overrides {
+            port: Some(2),
+            ..Overrides::default()
+        };
+        let loaded = load(Some(&path), &overrides).unwrap();
+        assert_eq!(loaded.config.port, 2);
+        assert_eq!(loaded.config.backends.len(), 2);
+        assert_eq!(loaded.files.len(), 3);
+    }
+}

@@ -1,0 +1,203 @@
+//! The typed configuration: every field documented, every field with a default.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The whole gateway configuration.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Address to bind the MCP listener to. Default `127.0.0.1`.
+    #[serde(default = "defaults::host")]
+    pub host: IpAddr,
+    /// Port of the MCP listener; `0` picks a free one. Default `8080`.
+    #[serde(default = "defaults::port")]
+    pub port: u16,
+    /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or an `EnvFilter` directive).
+    /// Default `info`.
+    #[serde(default = "defaults::log_level")]
+    pub log_level: String,
+    /// Write logs as JSON lines instead of text. Default `false`.
+    #[serde(default)]
+    pub json_logs: bool,
+    /// Reload the config file when it changes. Default `true`.
+    #[serde(default = "defaults::yes")]
+    pub hot_reload: bool,
+    /// Largest accepted request body, in bytes; larger bodies get HTTP 413. Default 4 MiB.
+    #[serde(default = "defaults::max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Items per page of `tools/list` and the other lists. Default 1000.
+    #[serde(default = "defaults::page_size")]
+    pub page_size: usize,
+    /// Separator between a backend's prefix and its names. Default `__`.
+    #[serde(default = "defaults::separator")]
+    pub separator: String,
+    /// `Origin` values accepted besides localhost ones, e.g. `https://app.example.com`.
+    /// Requests with any other `Origin` get 403 (DNS rebinding protection). Default empty.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// `Host` values accepted when bound to a loopback address, besides `localhost`,
+    /// `127.0.0.1` and `[::1]`. Default empty.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// A session idle this long is ended. Default 30 minutes.
+    #[serde(default = "defaults::session_idle_timeout", with = "super::duration")]
+    pub session_idle_timeout: Duration,
+    /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
+    /// `["servers.d/*.toml"]`. Default empty.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// The backends, keyed by alias. `mcpServers` (Claude Desktop, Cursor) is accepted too.
+    #[serde(default, alias = "mcpServers")]
+    pub backends: BTreeMap<String, BackendConfig>,
+}
+
+/// How a backend is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    /// A child process speaking newline-delimited JSON-RPC on stdin/stdout.
+    Stdio,
+    /// A streamable-HTTP MCP server (`url`).
+    #[serde(alias = "http", alias = "streamableHttp", alias = "streamable_http")]
+    StreamableHttp,
+}
+
+/// One backend.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendConfig {
+    /// `stdio` or `streamable-http`; inferred from `command` / `url` when absent.
+    #[serde(default)]
+    pub transport: Option<TransportKind>,
+    /// Display name (seed compatibility); the alias (the key) is what names are prefixed with.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free-text description shown by admin listings.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// stdio: the program, or the program and its arguments as an array. `${self}` is the
+    /// running mcpmux binary.
+    #[serde(default)]
+    pub command: Option<Command>,
+    /// stdio: arguments appended after `command`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// stdio: environment variables added to the inherited environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// stdio: working directory. Default: the gateway's.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// streamable HTTP: the endpoint, e.g. `https://mcp.example.com/mcp`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// streamable HTTP: static headers sent with every request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Off switch. Default `true`.
+    #[serde(default = "defaults::yes")]
+    pub enabled: bool,
+    /// Prefix of exposed names; default the alias; `""` exposes names unchanged.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Which tools to expose.
+    #[serde(default)]
+    pub tools: ToolFilter,
+    /// Per-call timeout. Default 30 s.
+    #[serde(default = "defaults::timeout", with = "super::duration")]
+    pub timeout: Duration,
+    /// How long connecting and the `initialize` handshake may take. Default 30 s.
+    #[serde(default = "defaults::timeout", with = "super::duration")]
+    pub connect_timeout: Duration,
+    /// How often the health checker pings the backend. Default 30 s.
+    #[serde(default = "defaults::health_check_interval", with = "super::duration")]
+    pub health_check_interval: Duration,
+}
+
+/// A stdio command: `"npx"` or `["npx", "-y", "server"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Command {
+    /// A program name or path.
+    Program(String),
+    /// Program followed by arguments.
+    Argv(Vec<String>),
+}
+
+/// Allow/deny globs over a backend's own tool names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolFilter {
+    /// Only tools matching one of these globs are exposed. Default: all.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Tools matching one of these globs are hidden, even if allowed. Default: none.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+impl BackendConfig {
+    /// The transport, explicit or inferred.
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        self.transport.or(match (&self.command, &self.url) {
+            (Some(_), None) => Some(TransportKind::Stdio),
+            (None, Some(_)) => Some(TransportKind::StreamableHttp),
+            _ => None,
+        })
+    }
+
+    /// The program and all its arguments.
+    pub fn argv(&self) -> Vec<String> {
+        let mut argv = match &self.command {
+            Some(Command::Program(p)) => vec![p.clone()],
+            Some(Command::Argv(v)) => v.clone(),
+            None => Vec::new(),
+        };
+        argv.extend(self.args.iter().cloned());
+        argv
+    }
+
+    /// The prefix of exposed names.
+    pub fn effective_prefix<'a>(&'a self, alias: &'a str) -> &'a str {
+        self.prefix.as_deref().unwrap_or(alias)
+    }
+}
+
+mod defaults {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    pub fn host() -> IpAddr {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+    pub fn port() -> u16 {
+        8080
+    }
+    pub fn log_level() -> String {
+        "info".into()
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn max_body_bytes() -> usize {
+        4 * 1024 * 1024
+    }
+    pub fn page_size() -> usize {
+        1000
+    }
+    pub fn separator() -> String {
+        "__".into()
+    }
+    pub fn session_idle_timeout() -> Duration {
+        Duration::from_secs(30 * 60)
+    }
+    pub fn health_check_interval() -> Duration {
+        Duration::from_secs(30)
+    }
+    pub fn timeout() -> Duration {
+        Duration::from_secs(30)
+    }
+}

@@ -1,0 +1,147 @@
+//! DNS-rebinding protection from the MCP transport spec: `Origin` must be a local or allowed
+//! origin, and on a loopback listener `Host` must name the loopback.
+
+use std::net::IpAddr;
+
+use http::header::{HOST, ORIGIN};
+use http::HeaderMap;
+
+/// Which `Origin` and `Host` values are accepted.
+#[derive(Debug, Clone)]
+pub struct OriginGuard {
+    loopback: bool,
+    allowed_origins: Vec<String>,
+    allowed_hosts: Vec<String>,
+}
+
+impl OriginGuard {
+    /// A guard for a listener bound to `bind`.
+    pub fn new(bind: IpAddr, allowed_origins: &[String], allowed_hosts: &[String]) -> Self {
+        OriginGuard {
+            loopback: bind.is_loopback(),
+            allowed_origins: allowed_origins
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
+            allowed_hosts: allowed_hosts
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// `Err` with the reason when the request must be refused with 403.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), String> {
+        if let Some(origin) = headers.get(ORIGIN) {
+            let origin = origin
+                .to_str()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_ascii_lowercase();
+            let local = origin.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https") && is_local_host(rest)
+            });
+            if !local && !self.allowed_origins.contains(&origin) {
+                return Err(format!(
+                    "Origin `{origin}` is not allowed; add it to `allowed_origins`"
+                ));
+            }
+        }
+        if self.loopback {
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let allowed = is_local_host(&host)
+                || self
+                    .allowed_hosts
+                    .iter()
+                    .any(|h| *h == host || *h == strip_port(&host));
+            if !host.is_empty() && !allowed {
+                return Err(format!(
+                    "Host `{host}` is not a loopback name; this listener only answers localhost (add it to `allowed_hosts`)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map_or(host, |(h, _)| h);
+    }
+    host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    })
+}
+
+fn is_local_host(host_and_port: &str) -> bool {
+    matches!(strip_port(host_and_port), "localhost" | "127.0.0.1" | "::1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(http::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), HeaderValue::from_str(v).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn loopback_listener_refuses_foreign_hosts_and_origins() {
+        let guard = OriginGuard::new("127.0.0.1".parse().unwrap(), &[], &[]);
+        assert!(guard.check(&headers(&[(HOST, "127.0.0.1:8080")])).is_ok());
+        assert!(guard
+            .check(&headers(&[
+                (HOST, "localhost:8080"),
+                (ORIGIN, "http://localhost:3000")
+            ]))
+            .is_ok());
+        assert!(guard.check(&headers(&[(HOST, "[::1]:8080")])).is_ok());
+        assert!(guard
+            .check(&headers(&[(HOST, "evil.example:8080")]))
+            .is_err());
+        assert!(guard
+            .check(&headers(&[
+                (HOST, "127.0.0.1:8080"),
+                (ORIGIN, "https://evil.example")
+            ]))
+            .is_err());
+    }
+
+    #[test]
+    fn allowed_lists_extend_the_defaults() {
+        let guard = OriginGuard::new(
+            "0.0.0.0".parse().unwrap(),
+            &["https://app.example.com".into()],
+            &[],
+        );
+        assert!(guard
+            .check(&headers(&[
+                (HOST, "mcp.example.com"),
+                (ORIGIN, "https://app.example.com")
+            ]))
+            .is_ok());
+        assert!(guard
+            .check(&headers(&[(ORIGIN, "https://other.example.com")]))
+            .is_err());
+        let guard = OriginGuard::new(
+            "127.0.0.1".parse().unwrap(),
+            &[],
+            &["gateway.internal".into()],
+        );
+        assert!(guard
+            .check(&headers(&[(HOST, "gateway.internal:8080")]))
+            .is_ok());
+    }
+}

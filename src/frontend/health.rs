@@ -1,0 +1,62 @@
+//! `/healthz` (the process answers) and `/readyz` (every backend finished its first attempt).
+
+use http::{Response, StatusCode};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::body::{self, Body};
+use crate::backend::Health;
+use crate::gateway::Gateway;
+
+/// `GET /healthz`.
+pub fn healthz() -> Response<Body> {
+    body::text(StatusCode::OK, "ok\n")
+}
+
+#[derive(Serialize)]
+struct Readiness<'a> {
+    status: &'a str,
+    backends: BTreeMap<&'a str, BackendState<'a>>,
+}
+
+#[derive(Serialize)]
+struct BackendState<'a> {
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+/// `GET /readyz`: 200 once every backend is up or has failed its first attempt, else 503.
+pub fn readyz(gateway: &Gateway) -> Response<Body> {
+    let (ready, states) = gateway.readiness();
+    let backends = states
+        .iter()
+        .map(|(alias, health)| {
+            let state = match health {
+                Health::Starting => BackendState {
+                    state: "starting",
+                    error: None,
+                },
+                Health::Up => BackendState {
+                    state: "up",
+                    error: None,
+                },
+                Health::Down(reason) => BackendState {
+                    state: "down",
+                    error: Some(reason),
+                },
+            };
+            (&**alias, state)
+        })
+        .collect();
+    let body = Readiness {
+        status: if ready { "ready" } else { "starting" },
+        backends,
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    body::json(status, serde_json::to_vec(&body).unwrap_or_default())
+}

@@ -1,0 +1,319 @@
+//! `/mcp`: the MCP streamable-HTTP transport (legacy era): POST with JSON or SSE replies,
+//! `Mcp-Session-Id` sessions, GET notification streams, DELETE to end a session.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream;
+use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use tokio::sync::broadcast;
+
+use super::body::{self, Body};
+use crate::backend::streamable_http::{PROTOCOL_VERSION, SESSION_ID};
+use crate::gateway::Gateway;
+use crate::protocol::error_codes::INVALID_REQUEST;
+use crate::protocol::jsonrpc::write_response;
+use crate::protocol::mcp::LEGACY_VERSIONS;
+use crate::protocol::{ErrorObject, Message};
+use crate::session::Session;
+
+/// How often an idle event stream gets a comment, so proxies keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Serves one request to `/mcp`.
+pub async fn serve<B>(gateway: &Gateway, request: Request<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<crate::BoxError>,
+{
+    match *request.method() {
+        Method::POST => post(gateway, request).await,
+        Method::GET => get(gateway, request.headers()),
+        Method::DELETE => delete(gateway, request.headers()),
+        _ => {
+            let mut response = body::status(StatusCode::METHOD_NOT_ALLOWED);
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            response
+        }
+    }
+}
+
+async fn post<B>(gateway: &Gateway, request: Request<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<crate::BoxError>,
+{
+    let (parts, incoming) = request.into_parts();
+    if let Some(response) = check_post_headers(&parts.headers) {
+        return response;
+    }
+    let bytes = match incoming.collect().await.map_err(Into::into) {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if is_length_limit(&*e) => {
+            return body::jsonrpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                ErrorObject::new(
+                    INVALID_REQUEST,
+                    format!(
+                        "request body is larger than max_body_bytes ({})",
+                        gateway.config().max_body_bytes
+                    ),
+                ),
+            )
+        }
+        Err(e) => {
+            return body::text(
+                StatusCode::BAD_REQUEST,
+                format!("request body unreadable: {e}"),
+            )
+        }
+    };
+    let message = match Message::parse(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "rejected unparseable message");
+            return body::jsonrpc_error(StatusCode::BAD_REQUEST, None, e.to_error_object());
+        }
+    };
+    if let Message::Request(req) = &message {
+        if &*req.method == "initialize" {
+            return initialize(gateway, message);
+        }
+    }
+    let session = match session_of(gateway, &parts.headers) {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    match message {
+        Message::Request(req) => {
+            let id = req.id.clone();
+            let outcome = gateway.request(&session, req).await;
+            let payload = write_response(Some(&id), &outcome);
+            if wants_sse_only(&parts.headers) {
+                sse_single(payload)
+            } else {
+                body::json(StatusCode::OK, payload)
+            }
+        }
+        Message::Notification(n) => {
+            gateway.notification(&session, &n.method);
+            body::status(StatusCode::ACCEPTED)
+        }
+        // Answers to server-to-client requests: none are sent to clients yet.
+        Message::Response(_) => body::status(StatusCode::ACCEPTED),
+    }
+}
+
+fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
+    let Message::Request(req) = message else {
+        unreachable!("initialize() is only called for requests")
+    };
+    match gateway.initialize(&req) {
+        Ok((session, outcome)) => {
+            let mut response = body::json(StatusCode::OK, write_response(Some(&req.id), &outcome));
+            if let Ok(id) = HeaderValue::from_str(&session.id) {
+                response.headers_mut().insert(SESSION_ID, id);
+            }
+            response
+        }
+        Err(error) => body::jsonrpc_error(StatusCode::BAD_REQUEST, Some(&req.id), error),
+    }
+}
+
+/// The request's session, or the HTTP error the transport spec prescribes.
+fn session_of(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Response<Body>> {
+    let Some(id) = headers.get(SESSION_ID).and_then(|v| v.to_str().ok()) else {
+        return Err(body::jsonrpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            ErrorObject::new(
+                INVALID_REQUEST,
+                "missing Mcp-Session-Id header: send initialize first and pass the session id it returns",
+            ),
+        ));
+    };
+    let Some(session) = gateway.sessions().touch(id) else {
+        return Err(body::jsonrpc_error(
+            StatusCode::NOT_FOUND,
+            None,
+            ErrorObject::new(
+                INVALID_REQUEST,
+                "session not found or expired: send initialize to start a new one",
+            ),
+        ));
+    };
+    if let Some(version) = headers.get(PROTOCOL_VERSION).and_then(|v| v.to_str().ok()) {
+        if !LEGACY_VERSIONS.contains(&version) {
+            return Err(body::jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(
+                    INVALID_REQUEST,
+                    format!(
+                        "unsupported MCP-Protocol-Version `{version}`; supported: {}",
+                        LEGACY_VERSIONS.join(", ")
+                    ),
+                ),
+            ));
+        }
+    }
+    Ok(session)
+}
+
+fn check_post_headers(headers: &HeaderMap) -> Option<Response<Body>> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return Some(body::text(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /mcp needs Content-Type: application/json",
+        ));
+    }
+    if !accepts(headers, "application/json") && !accepts(headers, "text/event-stream") {
+        return Some(body::text(
+            StatusCode::NOT_ACCEPTABLE,
+            "POST /mcp replies with application/json or text/event-stream; accept one of them",
+        ));
+    }
+    None
+}
+
+/// Whether `Accept` admits `media` (a missing header admits everything).
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    accept.split(',').any(|range| {
+        let range = range.split(';').next().unwrap_or_default().trim();
+        range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
+    })
+}
+
+fn wants_sse_only(headers: &HeaderMap) -> bool {
+    accepts(headers, "text/event-stream") && !accepts(headers, "application/json")
+}
+
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+fn sse_event(payload: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(payload.len() + 24);
+    out.extend_from_slice(b"event: message\ndata: ");
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+fn sse_response(body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn sse_single(payload: Vec<u8>) -> Response<Body> {
+    sse_response(body::full(sse_event(&payload)))
+}
+
+/// GET: the session's notification stream (`list_changed` and, later, server requests).
+fn get(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
+    if !accepts(headers, "text/event-stream") {
+        return body::text(
+            StatusCode::NOT_ACCEPTABLE,
+            "GET /mcp opens an event stream; accept text/event-stream",
+        );
+    }
+    let session = match session_of(gateway, headers) {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let state = StreamState {
+        messages: gateway.subscribe(),
+        session,
+        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        shutdown: gateway.shutdown_token().clone(),
+    };
+    let events = stream::unfold(state, |mut state| async move {
+        loop {
+            tokio::select! {
+                message = state.messages.recv() => match message {
+                    Ok(bytes) => return Some((Ok::<_, Infallible>(http_body::Frame::data(sse_event(&bytes))), state)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = state.keep_alive.tick() => {
+                    return Some((Ok(http_body::Frame::data(Bytes::from_static(b": keep-alive\n\n"))), state));
+                }
+                _ = state.session.closed.cancelled() => return None,
+                _ = state.shutdown.cancelled() => return None,
+            }
+        }
+    });
+    sse_response(
+        StreamBody::new(events)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    )
+}
+
+struct StreamState {
+    messages: broadcast::Receiver<Bytes>,
+    session: Arc<Session>,
+    keep_alive: tokio::time::Interval,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// DELETE: ends the session.
+fn delete(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
+    match session_of(gateway, headers) {
+        Ok(session) => {
+            gateway.sessions().remove(&session.id);
+            tracing::info!(session = %session.id, "session ended by client");
+            body::status(StatusCode::NO_CONTENT)
+        }
+        Err(response) => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_accept_ranges() {
+        assert!(accepts(&HeaderMap::new(), "application/json"));
+        assert!(accepts(
+            &accept("application/json, text/event-stream"),
+            "text/event-stream"
+        ));
+        assert!(accepts(&accept("*/*"), "application/json"));
+        assert!(accepts(&accept("text/*;q=0.5"), "text/event-stream"));
+        assert!(!accepts(&accept("text/html"), "application/json"));
+        assert!(wants_sse_only(&accept("text/event-stream")));
+    }
+}

@@ -1,0 +1,20 @@
+//! mcpmux: one MCP endpoint in front of many MCP servers.
+//!
+//! The map is `DESIGN.md`: `protocol` (JSON-RPC envelope and MCP shapes), `backend` (one
+//! transport per module, each a `tower::Service`), `steer` (routing, namespacing, catalog),
+//! `session` (client sessions), `frontend` (wire adapters), `config`, `telemetry`.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod example_server;
+pub mod frontend;
+pub mod gateway;
+pub mod protocol;
+pub mod run;
+pub mod session;
+pub mod steer;
+pub mod telemetry;
+
+/// The error type at the edges where layers meet, as in tower.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,138 @@
+//! The `mcpmux` binary: argument parsing and process lifecycle only.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mcpmux::cli::{Cli, Command, StartArgs, EXAMPLE_CONFIG, EXAMPLE_JSON};
+use mcpmux::{config, example_server, run, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mcpmux: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        None => runtime.block_on(start(cli.start)),
+        Some(Command::Start(args)) => {
+            let args = StartArgs {
+                config: args.config.or(cli.start.config),
+                ..args
+            };
+            runtime.block_on(start(args))
+        }
+        Some(Command::Init { file, force }) => init(&file, force),
+        Some(Command::Validate { file }) => validate(&file),
+        Some(Command::ExampleServer { tools, page_size }) => {
+            let options = example_server::Options {
+                extra_tools: tools,
+                page_size,
+            };
+            match runtime.block_on(example_server::run(options)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("example-server: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+async fn start(args: StartArgs) -> ExitCode {
+    let loaded = match config::load(args.config.as_deref(), &args.overrides()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("mcpmux: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&loaded.config.log_level, loaded.config.json_logs);
+    let running = match run::start(loaded.config).await {
+        Ok(running) => running,
+        Err(e) => {
+            tracing::error!(error = %e, "mcpmux failed to start");
+            eprintln!("mcpmux: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init(file: &std::path::Path, force: bool) -> ExitCode {
+    if file.exists() && !force {
+        eprintln!(
+            "mcpmux init: {} exists; pass --force to overwrite it",
+            file.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let body = match file.extension().and_then(|e| e.to_str()) {
+        Some("json") => EXAMPLE_JSON,
+        _ => EXAMPLE_CONFIG,
+    };
+    match std::fs::write(file, body) {
+        Ok(()) => {
+            println!(
+                "wrote an example config to {}; edit it, then run `mcpmux validate {}`",
+                file.display(),
+                file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mcpmux init: cannot write {}: {e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn validate(file: &std::path::Path) -> ExitCode {
+    match config::load(Some(file), &config::Overrides::default()) {
+        Ok(loaded) => {
+            let backends: Vec<&str> = loaded.config.backends.keys().map(String::as_str).collect();
+            println!(
+                "{} is valid: {} backend(s): {}",
+                file.display(),
+                backends.len(),
+                backends.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mcpmux validate: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

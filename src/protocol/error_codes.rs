@@ -1,0 +1,28 @@
+//! JSON-RPC and MCP error codes, and the gateway's own server-error codes.
+//!
+//! The gateway codes sit in the JSON-RPC implementation-defined range (-32000..-32099); each
+//! gateway failure maps to exactly one of them.
+
+/// Invalid JSON was received.
+pub const PARSE_ERROR: i64 = -32700;
+/// The JSON sent is not a valid request object.
+pub const INVALID_REQUEST: i64 = -32600;
+/// The method does not exist or is not available.
+pub const METHOD_NOT_FOUND: i64 = -32601;
+/// Invalid method parameters (also: unknown tool, prompt or resource).
+pub const INVALID_PARAMS: i64 = -32602;
+/// Internal error.
+pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP: resource not found.
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
+
+/// The backend cannot be reached (not running, connect refused, restarting).
+pub const BACKEND_UNAVAILABLE: i64 = -32001;
+/// The backend did not answer within its timeout.
+pub const BACKEND_TIMEOUT: i64 = -32003;
+/// The backend's circuit breaker is open.
+pub const CIRCUIT_OPEN: i64 = -32004;
+/// A rate limit was exceeded.
+pub const RATE_LIMITED: i64 = -32005;
+/// The backend answered with something that is not valid MCP.
+pub const BACKEND_PROTOCOL: i64 = -32006;

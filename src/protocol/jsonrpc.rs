@@ -1,0 +1,453 @@
+//! The JSON-RPC 2.0 envelope, parsed just far enough to route.
+//!
+//! `params`, `result` and `error.data` stay as raw JSON (`Box<RawValue>`): the gateway forwards
+//! them byte-for-byte and never builds a `serde_json::Value` tree of a client's arguments.
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::sync::Arc;
+
+use super::error_codes;
+
+/// A JSON-RPC request id: the spec allows strings and numbers (null only in error replies).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Id {
+    /// A numeric id; MCP clients and servers use integers.
+    Number(i64),
+    /// A string id.
+    String(Arc<str>),
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Number(n) => write!(f, "{n}"),
+            Id::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// A JSON-RPC request (has an id, expects a response).
+#[derive(Debug)]
+pub struct Request {
+    /// The caller's id, restored on the response.
+    pub id: Id,
+    /// The method name, e.g. `tools/call`.
+    pub method: Box<str>,
+    /// The parameters as written by the caller.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A JSON-RPC notification (no id, no response).
+#[derive(Debug)]
+pub struct Notification {
+    /// The method name, e.g. `notifications/tools/list_changed`.
+    pub method: Box<str>,
+    /// The parameters as written by the sender.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A JSON-RPC response: a result or an error for the request with `id`.
+#[derive(Debug)]
+pub struct Response {
+    /// The id of the request this answers; `None` only for errors about unparseable requests.
+    pub id: Option<Id>,
+    /// The result or the error object.
+    pub outcome: Outcome,
+}
+
+/// The payload of a response.
+pub type Outcome = Result<Box<RawValue>, ErrorObject>;
+
+/// A JSON-RPC error object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// The error code (see `protocol::error_codes`).
+    pub code: i64,
+    /// A message for humans: what failed and what to do.
+    pub message: String,
+    /// Optional structured data, forwarded untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Box<RawValue>>,
+}
+
+impl ErrorObject {
+    /// Builds an error object without data.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// `-32602 Invalid params`.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(error_codes::INVALID_PARAMS, message)
+    }
+
+    /// `-32601 Method not found`.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(
+            error_codes::METHOD_NOT_FOUND,
+            format!("method `{method}` is not supported by mcpmux"),
+        )
+    }
+
+    /// `-32603 Internal error`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(error_codes::INTERNAL_ERROR, message)
+    }
+}
+
+/// Any JSON-RPC message as read from a wire.
+#[derive(Debug)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A response (from a backend, or a client answering a server-to-client request).
+    Response(Response),
+}
+
+/// Why a frame could not be read as a JSON-RPC message.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON at all (`-32700`).
+    #[error("parse error: {0}")]
+    Json(#[source] serde_json::Error),
+    /// JSON, but not a JSON-RPC 2.0 message object (`-32600`).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+impl ParseError {
+    /// The JSON-RPC error object to send back.
+    pub fn to_error_object(&self) -> ErrorObject {
+        match self {
+            ParseError::Json(e) => {
+                ErrorObject::new(error_codes::PARSE_ERROR, format!("parse error: {e}"))
+            }
+            ParseError::Invalid(m) => ErrorObject::new(
+                error_codes::INVALID_REQUEST,
+                format!("invalid request: {m}"),
+            ),
+        }
+    }
+}
+
+/// The fields of an envelope, borrowed from the input buffer.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(default)]
+    method: Option<Box<str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(default)]
+    error: Option<ErrorObject>,
+}
+
+impl Message {
+    /// Parses one JSON-RPC message. Batches (arrays) and non-objects are rejected.
+    pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        match first {
+            Some(b'{') => {}
+            Some(b'[') => {
+                // Validate it is JSON before calling it a batch, so garbage still gets -32700.
+                serde_json::from_slice::<de::IgnoredAny>(bytes).map_err(ParseError::Json)?;
+                return Err(ParseError::Invalid(
+                    "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request".into(),
+                ));
+            }
+            _ => {
+                serde_json::from_slice::<de::IgnoredAny>(bytes).map_err(ParseError::Json)?;
+                return Err(ParseError::Invalid(
+                    "a JSON-RPC message must be a JSON object".into(),
+                ));
+            }
+        }
+        let env: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_data() {
+                ParseError::Invalid(e.to_string())
+            } else {
+                ParseError::Json(e)
+            }
+        })?;
+        match env.jsonrpc.map(RawValue::get) {
+            Some("\"2.0\"") => {}
+            _ => return Err(ParseError::Invalid("`jsonrpc` must be \"2.0\"".into())),
+        }
+        let id = match env.id {
+            None => None,
+            Some(raw) if raw.get() == "null" => None,
+            Some(raw) => Some(serde_json::from_str::<Id>(raw.get()).map_err(|_| {
+                ParseError::Invalid(format!(
+                    "`id` must be a string or an integer, got {}",
+                    raw.get()
+                ))
+            })?),
+        };
+        let params = env.params.map(RawValue::to_owned);
+        match (env.method, id) {
+            (Some(method), Some(id)) => Ok(Message::Request(Request { id, method, params })),
+            (Some(method), None) => {
+                if env.id.is_some() {
+                    return Err(ParseError::Invalid("a request id must not be null".into()));
+                }
+                Ok(Message::Notification(Notification { method, params }))
+            }
+            (None, id) => {
+                let outcome =
+                    match (env.result, env.error) {
+                        (Some(result), None) => Ok(result.to_owned()),
+                        (None, Some(error)) => Err(error),
+                        _ => return Err(ParseError::Invalid(
+                            "a message needs a `method`, or exactly one of `result` and `error`"
+                                .into(),
+                        )),
+                    };
+                if id.is_none() && outcome.is_ok() {
+                    return Err(ParseError::Invalid("a response needs an `id`".into()));
+                }
+                Ok(Message::Response(Response { id, outcome }))
+            }
+        }
+    }
+}
+
+// === impl serialisation ===
+
+/// Serialises a request as a JSON-RPC object.
+pub fn write_request(id: &Id, method: &str, params: Option<&RawValue>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + params.map_or(0, |p| p.get().len()));
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    write_id(&mut out, id);
+    out.extend_from_slice(b",\"method\":");
+    write_str(&mut out, method);
+    if let Some(p) = params {
+        out.extend_from_slice(b",\"params\":");
+        out.extend_from_slice(p.get().as_bytes());
+    }
+    out.push(b'}');
+    out
+}
+
+/// Serialises a notification as a JSON-RPC object.
+pub fn write_notification(method: &str, params: Option<&RawValue>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + params.map_or(0, |p| p.get().len()));
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":");
+    write_str(&mut out, method);
+    if let Some(p) = params {
+        out.extend_from_slice(b",\"params\":");
+        out.extend_from_slice(p.get().as_bytes());
+    }
+    out.push(b'}');
+    out
+}
+
+/// Serialises a response as a JSON-RPC object.
+pub fn write_response(id: Option<&Id>, outcome: &Outcome) -> Vec<u8> {
+    let payload_len = match outcome {
+        Ok(r) => r.get().len(),
+        Err(e) => e.message.len() + 64,
+    };
+    let mut out = Vec::with_capacity(48 + payload_len);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    match id {
+        Some(id) => write_id(&mut out, id),
+        None => out.extend_from_slice(b"null"),
+    }
+    match outcome {
+        Ok(result) => {
+            out.extend_from_slice(b",\"result\":");
+            out.extend_from_slice(result.get().as_bytes());
+        }
+        Err(error) => {
+            out.extend_from_slice(b",\"error\":");
+            serde_json::to_writer(&mut out, error).expect("an ErrorObject always serialises");
+        }
+    }
+    out.push(b'}');
+    out
+}
+
+fn write_id(out: &mut Vec<u8>, id: &Id) {
+    match id {
+        Id::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Id::String(s) => write_str(out, s),
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("a str always serialises");
+}
+
+// === impl RawObject ===
+
+/// A JSON object whose values stay raw, in their original order.
+///
+/// Used to rewrite one member (`name`, `_meta`) of `params` without parsing the others.
+#[derive(Debug, Default)]
+pub struct RawObject(pub Vec<(Box<str>, Box<RawValue>)>);
+
+impl RawObject {
+    /// Parses a raw JSON object.
+    pub fn parse(raw: &RawValue) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+
+    /// The raw value of member `key`.
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.0.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+    }
+
+    /// Sets member `key`, replacing it in place or appending it.
+    pub fn set(&mut self, key: &str, value: Box<RawValue>) {
+        match self.0.iter_mut().find(|(k, _)| &**k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key.into(), value)),
+        }
+    }
+
+    /// Serialises back to raw JSON.
+    pub fn to_raw(&self) -> Box<RawValue> {
+        serde_json::value::to_raw_value(self).expect("a RawObject always serialises")
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some((k, v)) = map.next_entry::<Box<str>, Box<RawValue>>()? {
+                    members.push((k, v));
+                }
+                Ok(RawObject(members))
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+impl Serialize for RawObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Serialises a string as a raw JSON value.
+pub fn raw_string(s: &str) -> Box<RawValue> {
+    serde_json::value::to_raw_value(s).expect("a str always serialises")
+}
+
+/// Builds a raw JSON value from any serialisable value.
+pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("gateway-built values always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_request_and_keeps_params_raw() {
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","arguments":{"n":0.1,"big":18446744073709551617,"neg":-0.0}}}"#).unwrap();
+        let Message::Request(r) = m else {
+            panic!("not a request")
+        };
+        assert_eq!(r.id, Id::Number(7));
+        assert_eq!(&*r.method, "tools/call");
+        assert_eq!(
+            r.params.unwrap().get(),
+            r#"{"name":"x","arguments":{"n":0.1,"big":18446744073709551617,"neg":-0.0}}"#
+        );
+    }
+
+    #[test]
+    fn raw_object_rewrites_one_member_and_keeps_numbers_exact() {
+        let raw = RawValue::from_string(
+            r#"{"name":"a__b","arguments":{"x":1e300,"y":2.5e-324,"z":-0.0}}"#.into(),
+        )
+        .unwrap();
+        let mut obj = RawObject::parse(&raw).unwrap();
+        obj.set("name", raw_string("b"));
+        assert_eq!(
+            obj.to_raw().get(),
+            r#"{"name":"b","arguments":{"x":1e300,"y":2.5e-324,"z":-0.0}}"#
+        );
+    }
+
+    #[test]
+    fn classifies_bad_input() {
+        assert!(matches!(
+            Message::parse(b"{not json"),
+            Err(ParseError::Json(_))
+        ));
+        assert!(matches!(Message::parse(b"42"), Err(ParseError::Invalid(_))));
+        assert!(matches!(Message::parse(b"[]"), Err(ParseError::Invalid(_))));
+        assert!(matches!(
+            Message::parse(br#"{"id":1,"method":"x"}"#),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(
+            Message::parse(br#"{"jsonrpc":"2.0","id":{},"method":"x"}"#),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(
+            Message::parse(br#"{"jsonrpc":"2.0","id":1}"#),
+            Err(ParseError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn parses_notifications_and_responses() {
+        assert!(matches!(
+            Message::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap(),
+            Message::Notification(_)
+        ));
+        let Message::Response(r) =
+            Message::parse(br#"{"jsonrpc":"2.0","id":"a","error":{"code":-32601,"message":"no"}}"#)
+                .unwrap()
+        else {
+            panic!("not a response")
+        };
+        assert_eq!(r.id, Some(Id::String("a".into())));
+        assert_eq!(r.outcome.unwrap_err().code, -32601);
+    }
+
+    #[test]
+    fn writes_round_trip() {
+        let bytes = write_response(Some(&Id::String("x\"y".into())), &Ok(raw_string("ok")));
+        let Message::Response(r) = Message::parse(&bytes).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.id, Some(Id::String("x\"y".into())));
+        let bytes = write_request(&Id::Number(3), "ping", None);
+        assert!(matches!(
+            Message::parse(&bytes).unwrap(),
+            Message::Request(_)
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+//! Starting a gateway: build the core, bind the listener, serve until told to stop.
+
+use std::net::SocketAddr;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::config::Config;
+use crate::frontend::server;
+use crate::gateway::{Gateway, StartError};
+
+/// A gateway serving on a socket.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// The core, for in-process inspection.
+    pub gateway: Gateway,
+    shutdown: CancellationToken,
+    server: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting, drains connections, stops backends (killing child processes).
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        let _ = self.server.await;
+    }
+}
+
+/// Starts the gateway; backends connect in the background.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = server::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let shutdown = CancellationToken::new();
+    let gateway = Gateway::build(config, shutdown.clone())?;
+    let backends = gateway
+        .config()
+        .backends
+        .values()
+        .filter(|b| b.enabled)
+        .count();
+    info!(backends, "listening addr={addr}");
+    let server = tokio::spawn(server::serve(gateway.clone(), listener));
+    Ok(Running {
+        addr,
+        gateway,
+        shutdown,
+        server,
+    })
+}

@@ -1,0 +1,338 @@
+//! The catalog: every backend's lists merged into one namespaced, deterministic snapshot, with
+//! the indexes that route calls (exposed name -> backend + original name, URI -> backend).
+//!
+//! Readers load the snapshot lock-free; a refresher rebuilds it when a backend's lists change.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde_json::value::RawValue;
+use tokio::sync::{broadcast, watch};
+use tracing::warn;
+
+use super::names::Namer;
+use super::uri_template::UriTemplate;
+use crate::backend::Backend;
+use crate::protocol::jsonrpc::{raw_string, RawObject};
+use crate::protocol::mcp::{ListKind, NamedEntry, TemplateEntry, UriEntry};
+
+/// A backend taking part in the catalog, with its naming rules.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The backend.
+    pub backend: Arc<Backend>,
+    /// How its names are exposed.
+    pub namer: Namer,
+}
+
+/// Where a namespaced tool or prompt goes.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The owning backend.
+    pub backend: Arc<Backend>,
+    /// The backend's own name for it.
+    pub name: Arc<str>,
+    /// Annotated `readOnlyHint` or `idempotentHint`: safe to retry.
+    pub retry_safe: bool,
+}
+
+/// One backend's lists, as last fetched.
+#[derive(Debug, Default, Clone)]
+pub struct Listing {
+    lists: [Vec<Arc<RawValue>>; 4],
+}
+
+impl Listing {
+    fn get(&self, kind: ListKind) -> &[Arc<RawValue>] {
+        &self.lists[kind_index(kind)]
+    }
+}
+
+fn kind_index(kind: ListKind) -> usize {
+    match kind {
+        ListKind::Tools => 0,
+        ListKind::Prompts => 1,
+        ListKind::Resources => 2,
+        ListKind::ResourceTemplates => 3,
+    }
+}
+
+/// A merged, immutable view of every backend's lists.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    lists: [Vec<Arc<RawValue>>; 4],
+    tool_routes: HashMap<Box<str>, Route>,
+    prompt_routes: HashMap<Box<str>, Route>,
+    resource_routes: HashMap<Box<str>, Arc<Backend>>,
+    template_routes: Vec<(UriTemplate, Arc<Backend>)>,
+    /// `prefix + separator` of every backend, longest first, for names not (yet) listed.
+    prefixes: Vec<(String, Member)>,
+    /// Names dropped because another backend already exposes them.
+    pub collisions: Vec<String>,
+}
+
+impl Catalog {
+    /// The merged entries of one list, in deterministic order.
+    pub fn list(&self, kind: ListKind) -> &[Arc<RawValue>] {
+        &self.lists[kind_index(kind)]
+    }
+
+    /// Routes an exposed tool name.
+    pub fn tool(&self, exposed: &str) -> Option<Route> {
+        self.tool_routes
+            .get(exposed)
+            .cloned()
+            .or_else(|| self.by_prefix(exposed, true))
+    }
+
+    /// Routes an exposed prompt name.
+    pub fn prompt(&self, exposed: &str) -> Option<Route> {
+        self.prompt_routes
+            .get(exposed)
+            .cloned()
+            .or_else(|| self.by_prefix(exposed, false))
+    }
+
+    /// Routes a resource URI: listed resources first, then the most specific matching template.
+    pub fn resource(&self, uri: &str) -> Option<Arc<Backend>> {
+        if let Some(b) = self.resource_routes.get(uri) {
+            return Some(b.clone());
+        }
+        self.template_routes
+            .iter()
+            .find(|(t, _)| t.matches(uri))
+            .map(|(_, b)| b.clone())
+    }
+
+    /// A name missing from the catalog (its backend is down or has not listed yet) goes to the
+    /// backend with the longest matching `prefix + separator`, so calls reach a backend that is
+    /// coming back instead of failing as unknown.
+    /// Only while that backend is not up: an up backend that does not list a name lacks it.
+    fn by_prefix(&self, exposed: &str, is_tool: bool) -> Option<Route> {
+        self.prefixes.iter().find_map(|(prefix, member)| {
+            let name = exposed.strip_prefix(prefix.as_str())?;
+            let backend = &member.backend;
+            let live = backend.status.borrow().health == crate::backend::Health::Up;
+            let allowed = !is_tool || member.namer.allows(name);
+            (!name.is_empty() && !live && allowed).then(|| Route {
+                backend: backend.clone(),
+                name: name.into(),
+                retry_safe: false,
+            })
+        })
+    }
+
+    /// Builds the merged view; members are in alias order, which fixes the merged order.
+    pub fn build(
+        members: &[Member],
+        listings: &BTreeMap<Arc<str>, Listing>,
+        separator: &str,
+    ) -> Catalog {
+        let mut catalog = Catalog::default();
+        let mut seen_uris = HashSet::new();
+        for member in members {
+            let alias = &member.backend.alias;
+            let prefix = member.backend.config.effective_prefix(alias);
+            if !prefix.is_empty() {
+                catalog
+                    .prefixes
+                    .push((format!("{prefix}{separator}"), member.clone()));
+            }
+            let Some(listing) = listings.get(alias) else {
+                continue;
+            };
+            for raw in listing.get(ListKind::Tools) {
+                catalog.add_named(ListKind::Tools, member, raw);
+            }
+            for raw in listing.get(ListKind::Prompts) {
+                catalog.add_named(ListKind::Prompts, member, raw);
+            }
+            for raw in listing.get(ListKind::Resources) {
+                let Ok(entry) = serde_json::from_str::<UriEntry>(raw.get()) else {
+                    continue;
+                };
+                if seen_uris.insert(entry.uri.clone()) {
+                    catalog
+                        .resource_routes
+                        .insert(entry.uri.into(), member.backend.clone());
+                    catalog.lists[kind_index(ListKind::Resources)].push(raw.clone());
+                } else {
+                    catalog
+                        .collisions
+                        .push(format!("resource {} (from `{alias}`)", entry.uri));
+                }
+            }
+            for raw in listing.get(ListKind::ResourceTemplates) {
+                let Ok(entry) = serde_json::from_str::<TemplateEntry>(raw.get()) else {
+                    continue;
+                };
+                catalog.template_routes.push((
+                    UriTemplate::parse(&entry.uri_template),
+                    member.backend.clone(),
+                ));
+                catalog.lists[kind_index(ListKind::ResourceTemplates)].push(raw.clone());
+            }
+        }
+        // Most specific template first; the sort is stable so alias order breaks ties.
+        catalog
+            .template_routes
+            .sort_by_key(|(t, _)| std::cmp::Reverse(t.specificity()));
+        catalog
+            .prefixes
+            .sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        catalog
+    }
+
+    fn add_named(&mut self, kind: ListKind, member: &Member, raw: &RawValue) {
+        let alias = &member.backend.alias;
+        let Ok(entry) = serde_json::from_str::<NamedEntry>(raw.get()) else {
+            warn!(backend = %alias, list = kind.method(), "entry without a name; skipped");
+            return;
+        };
+        if kind == ListKind::Tools && !member.namer.allows(&entry.name) {
+            return;
+        }
+        let (exposed, changed) = member.namer.expose(&entry.name);
+        if changed {
+            warn!(backend = %alias, name = %entry.name, exposed = %exposed, "name is not portable; exposed under a shortened name");
+        }
+        let routes = match kind {
+            ListKind::Tools => &mut self.tool_routes,
+            _ => &mut self.prompt_routes,
+        };
+        if let Some(owner) = routes.get(exposed.as_str()) {
+            warn!(backend = %alias, name = %exposed, kept = %owner.backend.alias, "name collision; the first backend in alias order keeps it");
+            self.collisions.push(format!("{exposed} (from `{alias}`)"));
+            return;
+        }
+        let Ok(mut object) = RawObject::parse(raw) else {
+            return;
+        };
+        object.set("name", raw_string(&exposed));
+        let retry_safe = entry
+            .annotations
+            .is_some_and(|a| a.read_only_hint == Some(true) || a.idempotent_hint == Some(true));
+        routes.insert(
+            exposed.into(),
+            Route {
+                backend: member.backend.clone(),
+                name: entry.name.into(),
+                retry_safe,
+            },
+        );
+        self.lists[kind_index(kind)].push(object.to_raw().into());
+    }
+}
+
+/// The catalog's mutable side: listings per backend and the published snapshot.
+#[derive(Debug)]
+pub struct CatalogStore {
+    separator: String,
+    members: ArcSwap<Vec<Member>>,
+    listings: Mutex<BTreeMap<Arc<str>, Listing>>,
+    snapshot: ArcSwap<Catalog>,
+    changes: broadcast::Sender<ListKind>,
+    unsettled: watch::Sender<HashSet<Arc<str>>>,
+}
+
+impl CatalogStore {
+    /// An empty catalog over `members`.
+    pub fn new(members: Vec<Member>, separator: &str) -> Self {
+        let unsettled = members.iter().map(|m| m.backend.alias.clone()).collect();
+        let (changes, _) = broadcast::channel(64);
+        let store = CatalogStore {
+            separator: separator.to_string(),
+            members: ArcSwap::from_pointee(members),
+            listings: Mutex::new(BTreeMap::new()),
+            snapshot: ArcSwap::from_pointee(Catalog::default()),
+            changes,
+            unsettled: watch::channel(unsettled).0,
+        };
+        store.rebuild();
+        store
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Catalog> {
+        self.snapshot.load_full()
+    }
+
+    /// The members, in alias order.
+    pub fn members(&self) -> Arc<Vec<Member>> {
+        self.members.load_full()
+    }
+
+    /// List kinds whose merged content changed.
+    pub fn subscribe(&self) -> broadcast::Receiver<ListKind> {
+        self.changes.subscribe()
+    }
+
+    /// Replaces one list of one backend.
+    pub fn set_list(&self, alias: &Arc<str>, kind: ListKind, items: Vec<Arc<RawValue>>) {
+        {
+            let mut listings = self.lock();
+            let listing = listings.entry(alias.clone()).or_default();
+            if same(listing.get(kind), &items) {
+                return;
+            }
+            listing.lists[kind_index(kind)] = items;
+        }
+        self.publish(&[kind]);
+    }
+
+    /// Drops everything a backend listed (it has been down past the grace period).
+    pub fn remove(&self, alias: &str) {
+        let removed = self.lock().remove(alias);
+        if let Some(listing) = removed {
+            let kinds: Vec<ListKind> = ListKind::ALL
+                .into_iter()
+                .filter(|k| !listing.get(*k).is_empty())
+                .collect();
+            self.publish(&kinds);
+        }
+    }
+
+    /// Marks a backend's first connection attempt (and, if up, first listing) as finished.
+    pub fn settle(&self, alias: &str) {
+        self.unsettled.send_if_modified(|s| s.remove(alias));
+    }
+
+    /// Waits until every backend has settled once, or `limit` passes.
+    pub async fn wait_settled(&self, limit: std::time::Duration) {
+        let mut rx = self.unsettled.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|s| s.is_empty())).await;
+    }
+
+    /// Backends still on their first attempt.
+    pub fn unsettled(&self) -> Vec<Arc<str>> {
+        self.unsettled.borrow().iter().cloned().collect()
+    }
+
+    fn publish(&self, kinds: &[ListKind]) {
+        self.rebuild();
+        for kind in kinds {
+            let _ = self.changes.send(*kind);
+        }
+    }
+
+    fn rebuild(&self) {
+        let members = self.members.load();
+        let catalog = {
+            let listings = self.lock();
+            Catalog::build(&members, &listings, &self.separator)
+        };
+        self.snapshot.store(Arc::new(catalog));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Arc<str>, Listing>> {
+        // Every critical section replaces whole values, so a poisoned map is still consistent.
+        self.listings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn same(a: &[Arc<RawValue>], b: &[Arc<RawValue>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.get() == y.get())
+}
