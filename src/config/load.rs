@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Json, Serialized, Toml, Yaml};
-use figment::Figment;
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 
 use super::error::ConfigError;
 use super::schema::Config;
@@ -106,9 +107,34 @@ pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Loaded, Config
 
 fn merge_file(figment: Figment, path: &Path) -> Figment {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => figment.merge(Json::file_exact(path)),
-        Some("yaml" | "yml") => figment.merge(Yaml::file_exact(path)),
-        _ => figment.merge(Toml::file_exact(path)),
+        Some("json") => figment.merge(McpServers(Json::file_exact(path))),
+        Some("yaml" | "yml") => figment.merge(McpServers(Yaml::file_exact(path))),
+        _ => figment.merge(McpServers(Toml::file_exact(path))),
+    }
+}
+
+/// Reads Claude Desktop's and Cursor's `mcpServers` key as `backends`, per file, so a file of
+/// either shape merges with the others (a serde alias would see both keys and fail).
+struct McpServers<P>(P);
+
+impl<P: Provider> Provider for McpServers<P> {
+    fn metadata(&self) -> Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut data = self.0.data()?;
+        for dict in data.values_mut() {
+            if let Some(servers) = dict.remove("mcpServers") {
+                match (dict.get_mut("backends"), servers) {
+                    (Some(Value::Dict(_, backends)), Value::Dict(_, more)) => backends.extend(more),
+                    (_, servers) => {
+                        dict.insert("backends".into(), servers);
+                    }
+                }
+            }
+        }
+        Ok(data)
     }
 }
 

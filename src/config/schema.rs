@@ -50,8 +50,9 @@ pub struct Config {
     /// `["servers.d/*.toml"]`. Default empty.
     #[serde(default)]
     pub include: Vec<String>,
-    /// The backends, keyed by alias. `mcpServers` (Claude Desktop, Cursor) is accepted too.
-    #[serde(default, alias = "mcpServers")]
+    /// The backends, keyed by alias. A file's `mcpServers` (Claude Desktop, Cursor) is read as
+    /// `backends`.
+    #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
 }
 

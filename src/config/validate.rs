@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     fn config(toml: &str) -> Config {
-        figment::Figment::from(figment::providers::Toml::string(toml))
+        figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(toml))
             .extract()
             .unwrap()
     }
