@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod error;
 pub mod handshake;
+pub mod health;
 pub mod http_client;
 pub mod pending;
 pub mod status;
@@ -13,6 +14,7 @@ pub mod streamable_http;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use mcpmux_layers::StackHooks;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tower::util::BoxCloneSyncService;
@@ -43,6 +45,10 @@ pub struct Backend {
     pub notifications: broadcast::Sender<BackendNotification>,
     /// Stops the transport's background tasks (and the child process).
     pub shutdown: CancellationToken,
+    /// The breaker of its stack, if enabled.
+    pub breaker: Option<mcpmux_layers::BreakerHandle>,
+    /// The health checker's latest verdict.
+    pub checked: watch::Receiver<health::Checked>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -65,6 +71,14 @@ pub enum BuildError {
         name: String,
         /// Why.
         why: String,
+    },
+    /// The layer stack config cannot be used.
+    #[error("backends.{alias}: {source}")]
+    Stack {
+        /// The backend.
+        alias: String,
+        /// Why.
+        source: mcpmux_layers::StackError,
     },
     /// Something else in the backend config cannot be used.
     #[error("backends.{alias}: {why}")]
@@ -135,26 +149,40 @@ impl Backend {
             }
             None => return Err(invalid("set `command` or `url`".into())),
         };
-        let service = stack(&alias, config, transport);
+        let stack = mcpmux_layers::build(
+            &alias,
+            &config.stack,
+            transport.clone(),
+            StackHooks::default(),
+        )
+        .map_err(|source| BuildError::Stack {
+            alias: alias.to_string(),
+            source,
+        })?;
+        let (verdict, checked) = watch::channel(health::Checked::Unknown);
+        if !config.health_check_interval.is_zero() {
+            let check = health::HealthCheck {
+                alias: alias.clone(),
+                transport,
+                status: status_rx.clone(),
+                breaker: stack.breaker.clone(),
+                interval: config.health_check_interval,
+                timeout: config.stack.timeout.unwrap_or(config.connect_timeout),
+                verdict,
+            };
+            tokio::spawn(check.run(shutdown.clone()));
+        }
         Ok(Backend {
             alias,
             config: config.clone(),
-            service,
+            service: stack.service,
             status: status_rx,
             notifications,
             shutdown,
+            breaker: stack.breaker,
+            checked,
         })
     }
-}
-
-/// Wraps a transport in the backend's layers.
-fn stack(alias: &Arc<str>, config: &BackendConfig, transport: BackendService) -> BackendService {
-    let _ = alias;
-    BoxCloneSyncService::new(
-        tower::ServiceBuilder::new()
-            .layer(tower::timeout::TimeoutLayer::new(config.timeout))
-            .service(transport),
-    )
 }
 
 /// `${self}` as a program means this mcpmux binary (the embedded config runs the example server).

@@ -168,6 +168,7 @@ fn check_unknown_keys(figment: &Figment, source_name: &str) -> Result<(), Config
     let mut unknown = Vec::new();
     let _: Config = serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()))
         .map_err(|e| ConfigError::Load(Box::new(e)))?;
+    unknown.extend(unknown_backend_keys(&value));
     if unknown.is_empty() {
         return Ok(());
     }
@@ -185,6 +186,50 @@ fn check_unknown_keys(figment: &Figment, source_name: &str) -> Result<(), Config
         source_name: source_name.to_string(),
         problems,
     })
+}
+
+/// Keys of `BackendConfig` itself; the layer stack's keys come from `StackConfig`.
+const BACKEND_KEYS: &[&str] = &[
+    "transport",
+    "name",
+    "description",
+    "command",
+    "args",
+    "env",
+    "cwd",
+    "url",
+    "headers",
+    "enabled",
+    "prefix",
+    "tools",
+    "connect_timeout",
+    "health_check_interval",
+    "idempotent_tools",
+];
+
+/// Unknown keys in backend tables. `serde_ignored` cannot see through the `#[serde(flatten)]`
+/// that embeds the layer stack's config, so backend tables are checked against the known keys.
+fn unknown_backend_keys(value: &figment::value::Value) -> Vec<String> {
+    let stack_keys: Vec<String> = match serde_json::to_value(mcpmux_layers::StackConfig::default())
+    {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let Some(Value::Dict(_, backends)) = value.find_ref("backends") else {
+        return Vec::new();
+    };
+    let mut unknown = Vec::new();
+    for (alias, backend) in backends {
+        let Value::Dict(_, keys) = backend else {
+            continue;
+        };
+        for key in keys.keys() {
+            if !BACKEND_KEYS.contains(&key.as_str()) && !stack_keys.iter().any(|k| k == key) {
+                unknown.push(format!("backends.{alias}.{key}"));
+            }
+        }
+    }
+    unknown
 }
 
 #[cfg(test)]
@@ -217,7 +262,10 @@ mod tests {
         );
         let cfg = load(Some(&path), &Overrides::default()).unwrap().config;
         assert_eq!(cfg.backends["fs"].argv(), ["npx", "-y", "server"]);
-        assert_eq!(cfg.backends["web"].timeout.as_secs(), 5);
+        assert_eq!(
+            cfg.backends["web"].stack.timeout,
+            Some(std::time::Duration::from_secs(5))
+        );
     }
 
     #[test]
@@ -240,6 +288,47 @@ mod tests {
         assert!(
             err.contains("backends.a.timeuot") && err.contains("typo.toml"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn every_documented_backend_key_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "full.toml",
+            r#"
+[backends.a]
+transport = "stdio"
+name = "A"
+description = "all keys"
+command = ["x", "y"]
+args = ["z"]
+env = { K = "v" }
+cwd = "/tmp"
+enabled = true
+prefix = "aa"
+tools = { allow = ["*"], deny = ["rm"] }
+connect_timeout = "5s"
+health_check_interval = 0
+idempotent_tools = ["get_*"]
+timeout = 2.5
+tool_timeouts = { slow = "2m" }
+retry = { max_attempts = 2, wait_min = 0.1, wait_max = 1, exponential_base = 3.0 }
+circuit_breaker = { failure_threshold = 3, recovery_timeout = "10s", half_open_max_calls = 1 }
+rate_limit = { per_backend = { requests_per_second = 5.0 } }
+auth = { type = "bearer", credentials = { token = "t" } }
+forward_client_authorization = false
+[backends.b]
+url = "http://127.0.0.1:9/mcp"
+headers = { X = "1" }
+"#,
+        );
+        let cfg = load(Some(&path), &Overrides::default()).unwrap().config;
+        assert_eq!(cfg.backends["a"].stack.retry.max_attempts, 2);
+        assert_eq!(
+            cfg.backends["a"].stack.timeout,
+            Some(std::time::Duration::from_millis(2500))
         );
     }
 

@@ -1,6 +1,5 @@
 //! Configuration: the typed schema, figment loading (defaults, file, env, CLI) and validation.
 
-pub mod duration;
 pub mod error;
 pub mod load;
 pub mod schema;

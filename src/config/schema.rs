@@ -44,7 +44,10 @@ pub struct Config {
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// A session idle this long is ended. Default 30 minutes.
-    #[serde(default = "defaults::session_idle_timeout", with = "super::duration")]
+    #[serde(
+        default = "defaults::session_idle_timeout",
+        with = "mcpmux_layers::duration"
+    )]
     pub session_idle_timeout: Duration,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
     /// `["servers.d/*.toml"]`. Default empty.
@@ -107,15 +110,23 @@ pub struct BackendConfig {
     /// Which tools to expose.
     #[serde(default)]
     pub tools: ToolFilter,
-    /// Per-call timeout. Default 30 s.
-    #[serde(default = "defaults::timeout", with = "super::duration")]
-    pub timeout: Duration,
     /// How long connecting and the `initialize` handshake may take. Default 30 s.
-    #[serde(default = "defaults::timeout", with = "super::duration")]
+    #[serde(default = "defaults::timeout", with = "mcpmux_layers::duration")]
     pub connect_timeout: Duration,
-    /// How often the health checker pings the backend. Default 30 s.
-    #[serde(default = "defaults::health_check_interval", with = "super::duration")]
+    /// How often the health checker pings the backend; `0` disables it. Default 30 s.
+    #[serde(
+        default = "defaults::health_check_interval",
+        with = "mcpmux_layers::duration"
+    )]
     pub health_check_interval: Duration,
+    /// `tools/call` of these tools (backend-side names, globs) may be retried although the
+    /// backend does not annotate them `readOnlyHint` or `idempotentHint`. Default empty.
+    #[serde(default)]
+    pub idempotent_tools: Vec<String>,
+    /// The layer stack: `timeout` (default 30 s), `tool_timeouts`, `retry`, `circuit_breaker`,
+    /// `rate_limit`, `auth`, `forward_client_authorization`. See `mcpmux_layers::StackConfig`.
+    #[serde(flatten)]
+    pub stack: mcpmux_layers::StackConfig,
 }
 
 /// A stdio command: `"npx"` or `["npx", "-y", "server"]`.

@@ -80,8 +80,12 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
                 }
             }
         }
-        if backend.timeout.is_zero() {
-            problems.push(format!("{field}.timeout: must be greater than zero"));
+        for glob in &backend.idempotent_tools {
+            if let Err(e) = globset::Glob::new(glob) {
+                problems.push(format!(
+                    "{field}.idempotent_tools: `{glob}` is not a valid glob: {e}"
+                ));
+            }
         }
         if backend.enabled {
             let prefix = backend.effective_prefix(alias);
@@ -120,9 +124,11 @@ mod tests {
     use super::*;
 
     fn config(toml: &str) -> Config {
-        figment::Figment::from(<figment::providers::Toml as figment::providers::Format>::string(toml))
-            .extract()
-            .unwrap()
+        figment::Figment::from(
+            <figment::providers::Toml as figment::providers::Format>::string(toml),
+        )
+        .extract()
+        .unwrap()
     }
 
     #[test]

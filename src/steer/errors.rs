@@ -29,3 +29,11 @@ pub fn error_object(backend: &str, err: &BoxError) -> ErrorObject {
     }
     ErrorObject::internal(format!("call to backend `{backend}` failed: {err}"))
 }
+
+/// Attaches `{"retryAfterMs": N}` so the HTTP frontend can answer 429/503 with `Retry-After`.
+fn with_retry_after(mut error: ErrorObject, retry_after: std::time::Duration) -> ErrorObject {
+    error.data = Some(crate::protocol::jsonrpc::to_raw(
+        &serde_json::json!({ "retryAfterMs": retry_after.as_millis() as u64 }),
+    ));
+    error
+}
