@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::HeaderValue;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -75,7 +76,8 @@ impl Gateway {
                 &config.separator,
                 &backend_config.tools,
             )
-            .map_err(|e| StartError::Other(format!("backends.{alias}.tools: {e}")))?;
+            .and_then(|n| n.with_idempotent(&backend_config.idempotent_tools))
+            .map_err(|e| StartError::Other(format!("backends.{alias}: {e}")))?;
             members.push(Member {
                 backend: Arc::new(backend),
                 namer,
@@ -147,9 +149,20 @@ impl Gateway {
         Ok((session.clone(), Ok(initialize::result(version, &members))))
     }
 
-    /// Handles a request of an initialized session.
-    pub async fn request(&self, _session: &Session, request: Request) -> Outcome {
-        let call = JsonRpcRequest::new(request.method, request.params);
+    /// Handles a request of a session. The session is the rate-limit principal until the gateway
+    /// authenticates clients itself; the client's `Authorization` travels only as far as the auth
+    /// layer, which drops it unless the backend opts in.
+    pub async fn request(
+        &self,
+        session: &Session,
+        request: Request,
+        authorization: Option<HeaderValue>,
+    ) -> Outcome {
+        let mut call = JsonRpcRequest::new(request.method, request.params);
+        call.principal = Some(session.id.clone());
+        if let Some(value) = authorization {
+            call.headers.insert(http::header::AUTHORIZATION, value);
+        }
         match self.inner.steer.clone().oneshot(call).await {
             Ok(response) => response.outcome,
             Err(e) => Err(ErrorObject::internal(e.to_string())),

@@ -14,6 +14,7 @@ pub mod streamable_http;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use mcpmux_layers::auth_inject::resolve;
 use mcpmux_layers::StackHooks;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
@@ -110,11 +111,7 @@ impl Backend {
             Some(TransportKind::Stdio) => {
                 let spec = stdio::StdioSpec {
                     argv: resolve_self(config.argv()),
-                    env: config
-                        .env
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
+                    env: resolve_env(&alias, &config.env)?,
                     cwd: config.cwd.clone(),
                     connect_timeout: config.connect_timeout,
                 };
@@ -195,6 +192,8 @@ fn resolve_self(mut argv: Vec<String>) -> Vec<String> {
     argv
 }
 
+/// Static headers; values may hold `${env:NAME}` / `${file:PATH}` references. Every value is
+/// marked sensitive so it never shows in HTTP-level debug output.
 fn header_map(
     alias: &str,
     headers: &std::collections::BTreeMap<String, String>,
@@ -207,8 +206,28 @@ fn header_map(
             why,
         };
         let n = HeaderName::try_from(name.as_str()).map_err(|e| bad(e.to_string()))?;
-        let v = HeaderValue::try_from(value.as_str()).map_err(|e| bad(e.to_string()))?;
+        let resolved = resolve(value).map_err(|e| bad(e.to_string()))?;
+        let mut v = HeaderValue::try_from(resolved.expose())
+            .map_err(|_| bad("the value is not a valid header value".into()))?;
+        v.set_sensitive(true);
         map.insert(n, v);
     }
     Ok(map)
+}
+
+/// A stdio backend's environment, with `${env:NAME}` / `${file:PATH}` references resolved at
+/// spawn time (credentials for stdio servers travel this way).
+fn resolve_env(
+    alias: &str,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>, BuildError> {
+    env.iter()
+        .map(|(k, v)| {
+            let value = resolve(v).map_err(|e| BuildError::Invalid {
+                alias: alias.into(),
+                why: format!("env.{k}: {e}"),
+            })?;
+            Ok((k.clone(), value.expose().to_string()))
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream;
-use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use tokio::sync::broadcast;
@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use super::body::{self, Body};
 use crate::backend::streamable_http::{PROTOCOL_VERSION, SESSION_ID};
 use crate::gateway::Gateway;
-use crate::protocol::error_codes::INVALID_REQUEST;
+use crate::protocol::error_codes::{INVALID_REQUEST, RATE_LIMITED};
 use crate::protocol::jsonrpc::write_response;
 use crate::protocol::mcp::LEGACY_VERSIONS;
 use crate::protocol::{ErrorObject, Message};
@@ -94,13 +94,22 @@ where
     match message {
         Message::Request(req) => {
             let id = req.id.clone();
-            let outcome = gateway.request(&session, req).await;
+            let authorization = parts.headers.get(http::header::AUTHORIZATION).cloned();
+            let outcome = gateway.request(&session, req, authorization).await;
+            let retry_after = rate_limited_for(&outcome);
             let payload = write_response(Some(&id), &outcome);
-            if wants_sse_only(&parts.headers) {
+            let mut response = if wants_sse_only(&parts.headers) {
                 sse_single(payload)
             } else {
                 body::json(StatusCode::OK, payload)
+            };
+            if let Some(seconds) = retry_after {
+                *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(seconds));
             }
+            response
         }
         Message::Notification(n) => {
             gateway.notification(&session, &n.method);
@@ -201,6 +210,22 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 
 fn wants_sse_only(headers: &HeaderMap) -> bool {
     accepts(headers, "text/event-stream") && !accepts(headers, "application/json")
+}
+
+/// For a rate-limited call: the whole seconds to put in `Retry-After` (at least 1).
+fn rate_limited_for(outcome: &crate::protocol::Outcome) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        retry_after_ms: u64,
+    }
+    let error = outcome.as_ref().err().filter(|e| e.code == RATE_LIMITED)?;
+    let millis = error
+        .data
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Data>(d.get()).ok())
+        .map_or(1000, |d| d.retry_after_ms);
+    Some(millis.div_ceil(1000).max(1))
 }
 
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {

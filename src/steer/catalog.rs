@@ -210,9 +210,10 @@ impl Catalog {
             return;
         };
         object.set("name", raw_string(&exposed));
-        let retry_safe = entry
-            .annotations
-            .is_some_and(|a| a.read_only_hint == Some(true) || a.idempotent_hint == Some(true));
+        let retry_safe = member.namer.configured_idempotent(&entry.name)
+            || entry
+                .annotations
+                .is_some_and(|a| a.read_only_hint == Some(true) || a.idempotent_hint == Some(true));
         routes.insert(
             exposed.into(),
             Route {

@@ -19,11 +19,16 @@ pub fn error_object(backend: &str, err: &BoxError) -> ErrorObject {
             };
             return ErrorObject::new(code, e.to_string());
         }
-        if e.is::<tower::timeout::error::Elapsed>() {
-            return ErrorObject::new(
-                error_codes::BACKEND_TIMEOUT,
-                format!("backend `{backend}` did not answer in time"),
-            );
+        if let Some(e) = e.downcast_ref::<mcpmux_layers::Elapsed>() {
+            return ErrorObject::new(error_codes::BACKEND_TIMEOUT, e.to_string());
+        }
+        if let Some(e) = e.downcast_ref::<mcpmux_layers::CircuitOpen>() {
+            let error = ErrorObject::new(error_codes::CIRCUIT_OPEN, e.to_string());
+            return with_retry_after(error, e.retry_after);
+        }
+        if let Some(e) = e.downcast_ref::<mcpmux_layers::RateLimited>() {
+            let error = ErrorObject::new(error_codes::RATE_LIMITED, e.to_string());
+            return with_retry_after(error, e.retry_after);
         }
         current = e.source();
     }

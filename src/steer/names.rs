@@ -15,6 +15,7 @@ pub struct Namer {
     separator: String,
     allow: Option<GlobSet>,
     deny: Option<GlobSet>,
+    idempotent: Option<GlobSet>,
 }
 
 impl Namer {
@@ -25,7 +26,19 @@ impl Namer {
             separator: separator.to_string(),
             allow: glob_set(&filter.allow)?,
             deny: glob_set(&filter.deny)?,
+            idempotent: None,
         })
+    }
+
+    /// Also treats tools matching `globs` as safe to retry (`idempotent_tools` in config).
+    pub fn with_idempotent(mut self, globs: &[String]) -> Result<Self, globset::Error> {
+        self.idempotent = glob_set(globs)?;
+        Ok(self)
+    }
+
+    /// Whether config declares this backend-side tool safe to repeat.
+    pub fn configured_idempotent(&self, name: &str) -> bool {
+        self.idempotent.as_ref().is_some_and(|g| g.is_match(name))
     }
 
     /// Whether a tool with this backend-side name is exposed.

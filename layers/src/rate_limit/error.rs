@@ -17,7 +17,7 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "backend `{backend}`: rate limit exceeded for {scope}; retry after {}",
-    humantime::format_duration(*.retry_after)
+    humantime::format_duration(whole_seconds(*.retry_after))
 )]
 pub struct RateLimited {
     /// The backend's alias.
@@ -45,4 +45,9 @@ impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Rounds up to whole seconds for messages: sub-second precision only adds noise there.
+fn whole_seconds(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
