@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::{info, warn};
 
+use crate::backend::health::Checked;
 use crate::backend::{http_client, Backend, Health};
 use crate::config::Config;
 use crate::protocol::jsonrpc::write_notification;
@@ -176,20 +177,38 @@ impl Gateway {
         }
     }
 
-    /// Whether every backend has finished its first connection attempt, and each one's state.
-    pub fn readiness(&self) -> (bool, Vec<(Arc<str>, Health)>) {
+    /// Whether every backend has finished its first connection attempt, and each one's state:
+    /// the connection's health, or the health checker's failure while connected.
+    pub fn readiness(&self) -> (bool, Vec<BackendReadiness>) {
         let members = self.catalog().members();
         let states = members
             .iter()
             .map(|m| {
-                (
-                    m.backend.alias.clone(),
-                    m.backend.status.borrow().health.clone(),
-                )
+                let health = m.backend.status.borrow().health.clone();
+                let health = match (&health, &*m.backend.checked.borrow()) {
+                    (Health::Up, Checked::Failing(why)) => Health::Unhealthy(why.clone()),
+                    _ => health,
+                };
+                BackendReadiness {
+                    alias: m.backend.alias.clone(),
+                    health,
+                    circuit: m.backend.breaker.as_ref().map(|b| b.state().as_str()),
+                }
             })
             .collect();
         (self.catalog().unsettled().is_empty(), states)
     }
+}
+
+/// One backend's line in `/readyz`.
+#[derive(Debug, Clone)]
+pub struct BackendReadiness {
+    /// The alias.
+    pub alias: Arc<str>,
+    /// Connection health, or the health checker's failure while connected.
+    pub health: Health,
+    /// The breaker's state (`closed`, `open`, `half_open`), if it has one.
+    pub circuit: Option<&'static str>,
 }
 
 /// Turns catalog changes into `list_changed` notifications for every client.

@@ -288,3 +288,69 @@ async fn per_tool_timeout_overrides_the_backend_timeout() {
     let response = session.call_tool("flaky__write", json!({})).await;
     assert_eq!(tool_text(&response), Some("write #1"), "{response}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_feed_readiness_and_the_breaker() {
+    let backend = FaultBackend::start().await;
+    let config = config(&backend.url(), "").replace(
+        "health_check_interval = 0",
+        "health_check_interval = \"200ms\"\ntimeout = \"500ms\"\nretry = { enabled = false }\ncircuit_breaker = { failure_threshold = 2, recovery_timeout = \"60s\" }",
+    );
+    let gateway = GatewayProcess::start(&config).await;
+    gateway.wait_ready().await;
+    let session = RawSession::initialize(&gateway.url()).await;
+
+    backend.set(Fault::Hang);
+    let state = poll_until(
+        Duration::from_secs(20),
+        "/readyz to show flaky unhealthy",
+        || async {
+            let (_, body) = gateway.readyz().await;
+            (body["backends"]["flaky"]["state"] == "unhealthy").then_some(body)
+        },
+    )
+    .await;
+    assert!(
+        state["backends"]["flaky"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ping"),
+        "{state}"
+    );
+    assert_eq!(state["backends"]["ok"]["state"], "up", "{state}");
+
+    // Two failed pings open the breaker; then a call fails fast without reaching the backend.
+    poll_until(
+        Duration::from_secs(20),
+        "failed pings to open the breaker",
+        || async {
+            let (_, body) = gateway.readyz().await;
+            (body["backends"]["flaky"]["circuit"] == "open").then_some(())
+        },
+    )
+    .await;
+    let (code, message) = error_of(&session.call_tool("flaky__write", json!({})).await);
+    assert_eq!(code, -32004, "{message}");
+    assert_eq!(backend.calls("write"), 0);
+
+    // A passing ping moves the open breaker to half-open, and readiness recovers.
+    backend.set(Fault::None);
+    poll_until(
+        Duration::from_secs(20),
+        "/readyz to show flaky up again",
+        || async {
+            let (_, body) = gateway.readyz().await;
+            (body["backends"]["flaky"]["state"] == "up").then_some(())
+        },
+    )
+    .await;
+    let text = poll_until(
+        Duration::from_secs(20),
+        "a call to succeed after recovery",
+        || async {
+            tool_text(&session.call_tool("flaky__write", json!({})).await).map(str::to_string)
+        },
+    )
+    .await;
+    assert!(text.starts_with("write #"), "{text}");
+}

@@ -13,6 +13,8 @@ pub enum Health {
     Up,
     /// Not available, with the reason.
     Down(Arc<str>),
+    /// Connected, but failing health checks (reported by `/readyz`, never set by transports).
+    Unhealthy(Arc<str>),
 }
 
 /// What the rest of the gateway sees of a backend connection.

@@ -24,6 +24,8 @@ struct BackendState<'a> {
     state: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    circuit: Option<&'a str>,
 }
 
 /// `GET /readyz`: 200 once every backend is up or has failed its first attempt, else 503.
@@ -31,22 +33,19 @@ pub fn readyz(gateway: &Gateway) -> Response<Body> {
     let (ready, states) = gateway.readiness();
     let backends = states
         .iter()
-        .map(|(alias, health)| {
-            let state = match health {
-                Health::Starting => BackendState {
-                    state: "starting",
-                    error: None,
-                },
-                Health::Up => BackendState {
-                    state: "up",
-                    error: None,
-                },
-                Health::Down(reason) => BackendState {
-                    state: "down",
-                    error: Some(reason),
-                },
+        .map(|b| {
+            let (state, error) = match &b.health {
+                Health::Starting => ("starting", None),
+                Health::Up => ("up", None),
+                Health::Down(reason) => ("down", Some(&**reason)),
+                Health::Unhealthy(reason) => ("unhealthy", Some(&**reason)),
             };
-            (&**alias, state)
+            let line = BackendState {
+                state,
+                error,
+                circuit: b.circuit,
+            };
+            (&*b.alias, line)
         })
         .collect();
     let body = Readiness {

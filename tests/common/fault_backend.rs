@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 pub enum Fault {
     /// Answer normally.
     None,
-    /// Never answer `tools/call` (the connection stays open).
+    /// Never answer `tools/call` or `ping` (the connection stays open).
     Hang,
     /// Answer the next N `tools/call`s with HTTP 500, then normally.
     FailNext(usize),
@@ -128,7 +128,13 @@ async fn handle(
             "capabilities": { "tools": {} },
             "serverInfo": { "name": "fault-backend", "version": "1" },
         }),
-        "ping" => json!({}),
+        "ping" => {
+            let hang = state.lock().unwrap().fault == Fault::Hang;
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            json!({})
+        }
         "tools/list" => json!({ "tools": [
             { "name": "read", "inputSchema": { "type": "object" }, "annotations": { "readOnlyHint": true } },
             { "name": "write", "inputSchema": { "type": "object" } },
