@@ -440,19 +440,16 @@ async fn supervise(shared: Arc<Shared>) {
             s = shared.ensure_session() => s,
             _ = shared.shutdown.cancelled() => return,
         };
-        match session {
-            Ok(session) => {
-                backoff.reset();
-                tokio::select! {
-                    _ = listen(&shared, &session) => {}
-                    _ = shared.shutdown.cancelled() => {
-                        close_session(&shared, &session).await;
-                        return;
-                    }
+        if let Ok(session) = session {
+            backoff.reset();
+            tokio::select! {
+                _ = listen(&shared, &session) => {}
+                _ = shared.shutdown.cancelled() => {
+                    close_session(&shared, &session).await;
+                    return;
                 }
-                // The stream ended; if the session is still current, wait before reopening it.
             }
-            Err(_) => {}
+            // The stream ended; if the session is still current, wait before reopening it.
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff.next_delay()) => {}

@@ -89,7 +89,7 @@ where
     }
     let session = match session_of(gateway, &parts.headers) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(rejection) => return rejection.response(),
     };
     match message {
         Message::Request(req) => {
@@ -136,41 +136,53 @@ fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
     }
 }
 
-/// The request's session, or the HTTP error the transport spec prescribes.
-fn session_of(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Response<Body>> {
-    let Some(id) = headers.get(SESSION_ID).and_then(|v| v.to_str().ok()) else {
-        return Err(body::jsonrpc_error(
-            StatusCode::BAD_REQUEST,
-            None,
-            ErrorObject::new(
-                INVALID_REQUEST,
-                "missing Mcp-Session-Id header: send initialize first and pass the session id it returns",
+/// Why a request's session cannot be used; each maps to the status the transport spec prescribes.
+#[derive(Debug)]
+enum SessionRejection {
+    /// No `Mcp-Session-Id`: 400.
+    Missing,
+    /// Unknown or expired: 404, so the client re-initializes.
+    Unknown,
+    /// An `MCP-Protocol-Version` the gateway does not serve: 400.
+    BadVersion(String),
+}
+
+impl SessionRejection {
+    fn response(self) -> Response<Body> {
+        let (status, message) = match self {
+            SessionRejection::Missing => (
+                StatusCode::BAD_REQUEST,
+                "missing Mcp-Session-Id header: send initialize first and pass the session id it returns".to_string(),
             ),
-        ));
-    };
-    let Some(session) = gateway.sessions().touch(id) else {
-        return Err(body::jsonrpc_error(
-            StatusCode::NOT_FOUND,
-            None,
-            ErrorObject::new(
-                INVALID_REQUEST,
-                "session not found or expired: send initialize to start a new one",
+            SessionRejection::Unknown => (
+                StatusCode::NOT_FOUND,
+                "session not found or expired: send initialize to start a new one".to_string(),
             ),
-        ));
-    };
+            SessionRejection::BadVersion(version) => (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unsupported MCP-Protocol-Version `{version}`; supported: {}",
+                    LEGACY_VERSIONS.join(", ")
+                ),
+            ),
+        };
+        body::jsonrpc_error(status, None, ErrorObject::new(INVALID_REQUEST, message))
+    }
+}
+
+/// The request's session.
+fn session_of(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, SessionRejection> {
+    let id = headers
+        .get(SESSION_ID)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(SessionRejection::Missing)?;
+    let session = gateway
+        .sessions()
+        .touch(id)
+        .ok_or(SessionRejection::Unknown)?;
     if let Some(version) = headers.get(PROTOCOL_VERSION).and_then(|v| v.to_str().ok()) {
         if !LEGACY_VERSIONS.contains(&version) {
-            return Err(body::jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                None,
-                ErrorObject::new(
-                    INVALID_REQUEST,
-                    format!(
-                        "unsupported MCP-Protocol-Version `{version}`; supported: {}",
-                        LEGACY_VERSIONS.join(", ")
-                    ),
-                ),
-            ));
+            return Err(SessionRejection::BadVersion(version.to_string()));
         }
     }
     Ok(session)
@@ -269,7 +281,7 @@ fn get(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
     }
     let session = match session_of(gateway, headers) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(rejection) => return rejection.response(),
     };
     let state = StreamState {
         messages: gateway.subscribe(),
@@ -315,7 +327,7 @@ fn delete(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
             tracing::info!(session = %session.id, "session ended by client");
             body::status(StatusCode::NO_CONTENT)
         }
-        Err(response) => response,
+        Err(rejection) => rejection.response(),
     }
 }
 
