@@ -1,0 +1,314 @@
+//! Shared harness for the integration tests in `tests/`.
+//!
+//! Every test file does `mod common;` and uses what it needs:
+//!
+//! - [`GatewayProcess`]: the real `mcpmux` binary started on a config written to a tempdir,
+//!   with its stderr captured line by line so tests can assert on log content.
+//! - [`config`]: small builders for the TOML snippets the tests put together.
+//! - [`raw`]: raw JSON-RPC over HTTP (`reqwest`), for tests that need to see status codes
+//!   and headers, including a [`raw::RawSession`] that performs the legacy handshake.
+//! - [`rmcp_backend`]: a streamable-HTTP MCP server built with `rmcp`, used as a remote backend.
+//! - [`rmcp_client`]: an `rmcp` client over streamable HTTP and helpers to read its results.
+//!
+//! Synchronisation is always "poll until a condition holds or a generous deadline passes";
+//! nothing here sleeps to wait for an event.
+#![allow(dead_code)]
+
+pub mod config;
+pub mod raw;
+pub mod rmcp_backend;
+pub mod rmcp_client;
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    process::{Child, Command},
+    sync::oneshot,
+};
+
+/// How long the gateway may take to print its `listening addr=` line.
+pub const LISTEN_DEADLINE: Duration = Duration::from_secs(30);
+/// How long every backend may take to finish its first connection attempt.
+pub const READY_DEADLINE: Duration = Duration::from_secs(60);
+/// Generous deadline for anything else that is polled (restarts, log lines).
+pub const POLL_DEADLINE: Duration = Duration::from_secs(60);
+/// Interval between two polls.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The marker the gateway prints on stderr once its listener is bound.
+const LISTENING_MARKER: &str = "listening addr=";
+
+/// Path of the `mcpmux` binary under test.
+pub fn mcpmux_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mcpmux")
+}
+
+/// The command to put in a backend config to run the built-in example server
+/// (`command = <this>`, `args = ["example-server", ...]`).
+pub fn example_server_cmd() -> &'static str {
+    mcpmux_bin()
+}
+
+/// Root of the `mcpmux` package (where `Cargo.toml` and `tests/` are).
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Poll `check` until it returns `Some`, or panic with `what` once `deadline` has passed.
+pub async fn poll_until<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let give_up = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= give_up {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+// === impl GatewayProcess ===
+
+/// A running `mcpmux start --config FILE`, killed when dropped.
+pub struct GatewayProcess {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<Vec<String>>>,
+    stdout: Arc<Mutex<Vec<String>>>,
+    config_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl GatewayProcess {
+    /// Write `config_toml` to `config.toml` in a fresh tempdir and start the gateway on it.
+    pub async fn start(config_toml: &str) -> Self {
+        Self::start_with_file("config.toml", config_toml).await
+    }
+
+    /// Like [`Self::start`], with the file name chosen by the caller (the extension selects
+    /// the format: `.toml`, `.json`, `.yaml`).
+    pub async fn start_with_file(file_name: &str, contents: &str) -> Self {
+        Self::launch(&["start"], file_name, contents).await
+    }
+
+    /// Run `mcpmux SUBCOMMAND... --config FILE` with `contents` written to `file_name`
+    /// (an empty `subcommand` runs the default command).
+    pub async fn launch(subcommand: &[&str], file_name: &str, contents: &str) -> Self {
+        let dir = tempfile::tempdir().expect("create tempdir for the gateway config");
+        let config_path = dir.path().join(file_name);
+        std::fs::write(&config_path, contents).expect("write gateway config");
+
+        let mut command = Command::new(mcpmux_bin());
+        command
+            .args(subcommand)
+            .arg("--config")
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        scrub_environment(&mut command);
+        let mut child = command.spawn().expect("spawn mcpmux");
+
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = oneshot::channel();
+        tokio::spawn(collect_lines(
+            child.stderr.take().expect("piped stderr"),
+            stderr.clone(),
+            Some(addr_tx),
+        ));
+        tokio::spawn(collect_lines(
+            child.stdout.take().expect("piped stdout"),
+            stdout.clone(),
+            None,
+        ));
+
+        let addr = match tokio::time::timeout(LISTEN_DEADLINE, addr_rx).await {
+            Ok(Ok(addr)) => addr,
+            Ok(Err(_)) => {
+                let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+                panic!(
+                    "mcpmux closed stderr without a `{LISTENING_MARKER}` line (exit: {status:?}).\n\
+                     config:\n{contents}\nstderr:\n{}",
+                    join(&stderr)
+                );
+            }
+            Err(_) => panic!(
+                "mcpmux printed no `{LISTENING_MARKER}` line within {LISTEN_DEADLINE:?}.\n\
+                 config:\n{contents}\nstderr:\n{}",
+                join(&stderr)
+            ),
+        };
+
+        GatewayProcess {
+            child,
+            addr,
+            stderr,
+            stdout,
+            config_path,
+            _dir: dir,
+        }
+    }
+
+    /// Socket address the gateway listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` without a trailing slash.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://ADDR/mcp`.
+    pub fn url(&self) -> String {
+        format!("{}/mcp", self.base())
+    }
+
+    /// Path of the config file the gateway was started with.
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// Everything the gateway wrote to stderr so far, one line per log line.
+    pub fn logs(&self) -> String {
+        join(&self.stderr)
+    }
+
+    /// Everything the gateway wrote to stdout so far.
+    pub fn stdout(&self) -> String {
+        join(&self.stdout)
+    }
+
+    /// Number of stderr lines captured so far (to look only at lines logged after a point).
+    pub fn log_line_count(&self) -> usize {
+        self.stderr.lock().unwrap().len()
+    }
+
+    /// Stderr lines from index `from` on.
+    pub fn logs_since(&self, from: usize) -> Vec<String> {
+        self.stderr.lock().unwrap()[from..].to_vec()
+    }
+
+    /// `GET /readyz`: status code and body (JSON, or `Null` if the body is not JSON).
+    pub async fn readyz(&self) -> (u16, serde_json::Value) {
+        let response = raw::client()
+            .get(format!("{}/readyz", self.base()))
+            .send()
+            .await
+            .expect("GET /readyz");
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Poll `GET /readyz` until it answers 200, and return its JSON body.
+    pub async fn wait_ready(&self) -> serde_json::Value {
+        let give_up = tokio::time::Instant::now() + READY_DEADLINE;
+        loop {
+            let (status, body) = self.readyz().await;
+            if status == 200 {
+                return body;
+            }
+            if tokio::time::Instant::now() >= give_up {
+                panic!(
+                    "/readyz still {status} after {READY_DEADLINE:?}: {body}\nstderr:\n{}",
+                    self.logs()
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Poll the captured stderr until a line satisfies `pred`; returns that line.
+    pub async fn wait_for_log(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let give_up = tokio::time::Instant::now() + POLL_DEADLINE;
+        loop {
+            if let Some(line) = self.stderr.lock().unwrap().iter().find(|l| pred(l)) {
+                return line.clone();
+            }
+            if tokio::time::Instant::now() >= give_up {
+                panic!(
+                    "no log line {what} within {POLL_DEADLINE:?}; stderr:\n{}",
+                    self.logs()
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Whether the gateway process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        // A failing test prints what the gateway said; cargo shows it with the failure.
+        if std::thread::panicking() {
+            eprintln!("----- mcpmux stderr ({}) -----\n{}", self.addr, self.logs());
+            let stdout = self.stdout();
+            if !stdout.is_empty() {
+                eprintln!("----- mcpmux stdout -----\n{stdout}");
+            }
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Keep the child's behaviour independent of the developer's shell: the gateway reads
+/// `MCPMUX_*` variables as config overrides and `RUST_LOG` may change its logging.
+fn scrub_environment(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("MCPMUX_") || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+}
+
+/// Read `stream` line by line into `sink`; the first line carrying the listening marker
+/// resolves `addr_tx`.
+async fn collect_lines(
+    stream: impl AsyncRead + Unpin,
+    sink: Arc<Mutex<Vec<String>>>,
+    mut addr_tx: Option<oneshot::Sender<SocketAddr>>,
+) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(addr) = addr_tx.is_some().then(|| listening_addr(&line)).flatten() {
+            let _ = addr_tx.take().expect("checked above").send(addr);
+        }
+        sink.lock().unwrap().push(line);
+    }
+}
+
+/// The address in a line like `... listening addr=127.0.0.1:4242 ...`.
+fn listening_addr(line: &str) -> Option<SocketAddr> {
+    let rest = &line[line.find(LISTENING_MARKER)? + LISTENING_MARKER.len()..];
+    let token = rest.split_whitespace().next()?;
+    token.trim_matches(|c| c == '"' || c == ',').parse().ok()
+}
+
+fn join(lines: &Mutex<Vec<String>>) -> String {
+    lines.lock().unwrap().join("\n")
+}
