@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 use tracing::{info, warn};
 
@@ -67,11 +68,17 @@ pub enum StartError {
 
 impl Gateway {
     /// Starts every enabled backend (connecting in the background) and the catalog refreshers.
-    pub fn build(config: Config, shutdown: CancellationToken) -> Result<Gateway, StartError> {
+    /// Transport supervisors are spawned on `tasks`, so shutdown can wait for child processes
+    /// to be stopped.
+    pub fn build(
+        config: Config,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
+    ) -> Result<Gateway, StartError> {
         let client = http_client::build().map_err(StartError::Other)?;
         let mut members = Vec::new();
         for (alias, backend_config) in config.backends.iter().filter(|(_, b)| b.enabled) {
-            let backend = Backend::start(alias, backend_config, &client, &shutdown)?;
+            let backend = Backend::start(alias, backend_config, &client, &shutdown, tasks)?;
             let namer = Namer::new(
                 backend_config.effective_prefix(alias),
                 &config.separator,

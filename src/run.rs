@@ -4,6 +4,10 @@ use std::net::SocketAddr;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Longest wait for backends to stop at shutdown (their kill grace is 2s).
+const BACKEND_STOP: std::time::Duration = std::time::Duration::from_secs(5);
 use tracing::info;
 
 use crate::config::Config;
@@ -19,6 +23,7 @@ pub struct Running {
     pub gateway: Gateway,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
+    backends: TaskTracker,
 }
 
 impl Running {
@@ -26,6 +31,15 @@ impl Running {
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         let _ = self.server.await;
+        // Supervisors stop their processes (SIGTERM, grace, SIGKILL to the group) before the
+        // runtime goes away; the bound only guards against a supervisor that cannot finish.
+        self.backends.close();
+        if tokio::time::timeout(BACKEND_STOP, self.backends.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("backends did not stop within {BACKEND_STOP:?}");
+        }
     }
 }
 
@@ -39,7 +53,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let shutdown = CancellationToken::new();
-    let gateway = Gateway::build(config, shutdown.clone())?;
+    let supervisors = TaskTracker::new();
+    let gateway = Gateway::build(config, shutdown.clone(), &supervisors)?;
     let backends = gateway
         .config()
         .backends
@@ -53,5 +68,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         gateway,
         shutdown,
         server,
+        backends: supervisors,
     })
 }

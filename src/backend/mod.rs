@@ -18,6 +18,7 @@ use mcpmux_layers::auth_inject::resolve;
 use mcpmux_layers::StackHooks;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::util::BoxCloneSyncService;
 
 use crate::config::{BackendConfig, TransportKind};
@@ -98,6 +99,7 @@ impl Backend {
         config: &BackendConfig,
         client: &http_client::HttpClient,
         parent: &CancellationToken,
+        tasks: &TaskTracker,
     ) -> Result<Backend, BuildError> {
         let alias: Arc<str> = alias.into();
         let (status_tx, status_rx) = watch::channel(Status::default());
@@ -121,6 +123,7 @@ impl Backend {
                     status_tx,
                     notifications.clone(),
                     shutdown.clone(),
+                    tasks,
                 ))
             }
             Some(TransportKind::StreamableHttp) => {
@@ -142,6 +145,7 @@ impl Backend {
                     status_tx,
                     notifications.clone(),
                     shutdown.clone(),
+                    tasks,
                 ))
             }
             None => return Err(invalid("set `command` or `url`".into())),

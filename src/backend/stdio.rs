@@ -16,6 +16,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::codec::{FramedRead, LinesCodec};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
@@ -78,6 +79,7 @@ impl StdioTransport {
         status: watch::Sender<Status>,
         notifications: broadcast::Sender<BackendNotification>,
         shutdown: CancellationToken,
+        tasks: &TaskTracker,
     ) -> Self {
         let (link_tx, link_rx) = watch::channel(Link::Starting);
         let supervisor = Supervisor {
@@ -88,7 +90,7 @@ impl StdioTransport {
             notifications,
             shutdown,
         };
-        tokio::spawn(supervisor.run());
+        tasks.spawn(supervisor.run());
         StdioTransport {
             shared: Arc::new(Shared {
                 alias,

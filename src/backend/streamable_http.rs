@@ -16,6 +16,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use tokio::sync::{broadcast, watch, Mutex};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
@@ -95,6 +96,7 @@ impl HttpTransport {
         status: watch::Sender<Status>,
         notifications: broadcast::Sender<BackendNotification>,
         shutdown: CancellationToken,
+        tasks: &TaskTracker,
     ) -> Self {
         let shared = Arc::new(Shared {
             alias,
@@ -107,7 +109,7 @@ impl HttpTransport {
             notifications,
             shutdown,
         });
-        tokio::spawn(supervise(shared.clone()));
+        tasks.spawn(supervise(shared.clone()));
         HttpTransport { shared }
     }
 }

@@ -259,6 +259,27 @@ impl GatewayProcess {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child
+            .id()
+            .expect("the gateway has not been waited for")
+    }
+
+    /// Sends SIGTERM (what Kubernetes sends) and waits for the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the gateway exits within 30s of SIGTERM")
+            .expect("wait for the gateway")
+    }
 }
 
 impl Drop for GatewayProcess {
