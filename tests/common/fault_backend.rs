@@ -36,6 +36,10 @@ pub enum Fault {
 struct State {
     fault: Fault,
     calls: HashMap<String, usize>,
+    /// Sessions issued so far; only the latest is valid.
+    sessions: usize,
+    /// Whether the latest session has been expired.
+    expired: bool,
 }
 
 /// A running fault backend.
@@ -55,6 +59,8 @@ impl FaultBackend {
         let state = Arc::new(Mutex::new(State {
             fault: Fault::None,
             calls: HashMap::new(),
+            sessions: 0,
+            expired: false,
         }));
         let shared = state.clone();
         tokio::spawn(async move {
@@ -84,6 +90,16 @@ impl FaultBackend {
         self.state.lock().unwrap().fault = fault;
     }
 
+    /// Forgets the current session: requests carrying it get HTTP 404, as from a restarted server.
+    pub fn expire_session(&self) {
+        self.state.lock().unwrap().expired = true;
+    }
+
+    /// How many sessions `initialize` has issued.
+    pub fn sessions(&self) -> usize {
+        self.state.lock().unwrap().sessions
+    }
+
     /// How many `tools/call`s of `tool` reached the backend (including failed ones).
     pub fn calls(&self, tool: &str) -> usize {
         self.state
@@ -103,6 +119,11 @@ async fn handle(
     if req.method() != hyper::Method::POST {
         return Ok(status(StatusCode::METHOD_NOT_ALLOWED));
     }
+    let presented = req
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let authorization = req
         .headers()
         .get("authorization")
@@ -122,6 +143,20 @@ async fn handle(
         return Ok(status(StatusCode::ACCEPTED));
     };
     let method = message["method"].as_str().unwrap_or_default();
+    if method != "initialize" {
+        let state = state.lock().unwrap();
+        let current = format!("fault-session-{}", state.sessions);
+        if presented.as_deref() != Some(current.as_str()) || state.expired {
+            return Ok(status(StatusCode::NOT_FOUND));
+        }
+    }
+    let mut session = None;
+    if method == "initialize" {
+        let mut state = state.lock().unwrap();
+        state.sessions += 1;
+        state.expired = false;
+        session = Some(format!("fault-session-{}", state.sessions));
+    }
     let result = match method {
         "initialize" => json!({
             "protocolVersion": message["params"]["protocolVersion"],
@@ -179,10 +214,9 @@ async fn handle(
             return Ok(json_response(&error, None));
         }
     };
-    let session = (method == "initialize").then_some("fault-session");
     Ok(json_response(
         &json!({ "jsonrpc": "2.0", "id": id, "result": result }),
-        session,
+        session.as_deref(),
     ))
 }
 
