@@ -26,25 +26,43 @@ pub fn render(
     };
     let start = start.min(items.len());
     let end = start.saturating_add(page_size).min(items.len());
-    let page = &items[start..end];
-    let mut out = String::with_capacity(32 + page.iter().map(|i| i.get().len() + 1).sum::<usize>());
-    out.push_str("{\"");
-    out.push_str(kind.field());
-    out.push_str("\":[");
-    for (i, item) in page.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    let page = Page {
+        kind,
+        items: &items[start..end],
+        next_cursor: (end < items.len()).then(|| encode(end)),
+    };
+    // `to_raw_value` concatenates the stored raw entries without re-validating them; building
+    // a String and calling `RawValue::from_string` would re-parse the whole page (about 1.5 ms
+    // for 5,000 tools).
+    Ok(serde_json::value::to_raw_value(&page).expect("a page of raw entries always serialises"))
+}
+
+/// One page as serialised: `{"<field>":[...],"nextCursor":"..."}`.
+struct Page<'a> {
+    kind: ListKind,
+    items: &'a [Arc<RawValue>],
+    next_cursor: Option<String>,
+}
+
+impl serde::Serialize for Page<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map =
+            serializer.serialize_map(Some(1 + usize::from(self.next_cursor.is_some())))?;
+        map.serialize_entry(self.kind.field(), &RawItems(self.items))?;
+        if let Some(cursor) = &self.next_cursor {
+            map.serialize_entry("nextCursor", cursor)?;
         }
-        out.push_str(item.get());
+        map.end()
     }
-    out.push(']');
-    if end < items.len() {
-        out.push_str(",\"nextCursor\":\"");
-        out.push_str(&encode(end));
-        out.push('"');
+}
+
+struct RawItems<'a>(&'a [Arc<RawValue>]);
+
+impl serde::Serialize for RawItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|item| &**item))
     }
-    out.push('}');
-    Ok(RawValue::from_string(out).expect("a page is built from valid JSON entries"))
 }
 
 const CURSOR_PREFIX: &str = "mcpmux-";
