@@ -8,24 +8,14 @@ use mcpmux::{config, example_server, run, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mcpmux: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match cli.command {
-        None => runtime.block_on(start(cli.start)),
+        None => start(cli.start),
         Some(Command::Start(args)) => {
             let args = StartArgs {
                 config: args.config.or(cli.start.config),
                 ..args
             };
-            runtime.block_on(start(args))
+            start(args)
         }
         Some(Command::Init { file, force }) => init(&file, force),
         Some(Command::Validate { file }) => validate(&file),
@@ -34,7 +24,8 @@ fn main() -> ExitCode {
                 extra_tools: tools,
                 page_size,
             };
-            match runtime.block_on(example_server::run(options)) {
+            let result = runtime(0).and_then(|rt| rt.block_on(example_server::run(options)));
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("example-server: {e}");
@@ -45,7 +36,16 @@ fn main() -> ExitCode {
     }
 }
 
-async fn start(args: StartArgs) -> ExitCode {
+/// The async runtime; `workers == 0` means one worker per core.
+fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if workers > 0 {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build()
+}
+
+fn start(args: StartArgs) -> ExitCode {
     let loaded = match config::load(args.config.as_deref(), &args.overrides()) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -53,8 +53,19 @@ async fn start(args: StartArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&loaded.config.log_level, loaded.config.json_logs);
-    let running = match run::start(loaded.config).await {
+    let runtime = match runtime(loaded.config.worker_threads) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mcpmux: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(loaded.config))
+}
+
+async fn serve(config: config::Config) -> ExitCode {
+    telemetry::init(&config.log_level, config.json_logs);
+    let running = match run::start(config).await {
         Ok(running) => running,
         Err(e) => {
             tracing::error!(error = %e, "mcpmux failed to start");

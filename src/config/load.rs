@@ -21,6 +21,7 @@ const ENV_KEYS: &[&str] = &[
     "log_level",
     "json_logs",
     "hot_reload",
+    "worker_threads",
     "max_body_bytes",
     "page_size",
     "separator",
