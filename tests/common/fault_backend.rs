@@ -3,7 +3,8 @@
 //! below MCP: an SDK server cannot be told to drop a call or answer with a 500.
 //!
 //! Tools: `read` (annotated `readOnlyHint`), `write` (no hints), `whoami` (returns the
-//! `authorization` header the backend received, or `none`).
+//! `authorization` header the backend received, or `none`). Each test file uses part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -1,0 +1,298 @@
+//! Child processes of the benchmark (the fast HTTP backend, gateways, example servers) and what
+//! `/proc` says about them: CPU time and resident memory.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use crate::BoxError;
+
+/// How long a process gets to print its address.
+const STARTUP: Duration = Duration::from_secs(30);
+/// How long a process gets between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Lines of a gateway's stderr kept for error messages.
+const TAIL_LINES: usize = 20;
+
+/// A child process that is killed when dropped.
+#[derive(Debug)]
+pub struct Proc {
+    /// What it is, for messages.
+    pub label: String,
+    /// Its pid.
+    pub pid: u32,
+    /// The address it listens on, if it serves HTTP.
+    pub addr: SocketAddr,
+    child: Child,
+    tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+// === impl Proc ===
+
+impl Proc {
+    /// Starts `program args` and waits for a `listening addr=HOST:PORT` line on `stream`.
+    async fn start(label: &str, mut command: Command, stream: Stream) -> Result<Proc, BoxError> {
+        command
+            .stdin(Stdio::piped())
+            .kill_on_drop(true)
+            .env_remove("RUST_LOG");
+        match stream {
+            Stream::Stdout => command.stdout(Stdio::piped()).stderr(Stdio::null()),
+            Stream::Stderr => command.stdout(Stdio::null()).stderr(Stdio::piped()),
+        };
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {label}: {e}"))?;
+        let pid = child.id().ok_or("the child exited at once")?;
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let (addr_tx, addr_rx) = oneshot::channel();
+        match stream {
+            Stream::Stdout => {
+                let out = child.stdout.take().ok_or("no stdout pipe")?;
+                tokio::spawn(drain(out, addr_tx, tail.clone()));
+            }
+            Stream::Stderr => {
+                let out = child.stderr.take().ok_or("no stderr pipe")?;
+                tokio::spawn(drain(out, addr_tx, tail.clone()));
+            }
+        }
+        let addr = match tokio::time::timeout(STARTUP, addr_rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => {
+                let _ = child.start_kill();
+                let tail = tail_text(&tail);
+                return Err(format!(
+                    "{label} did not print `listening addr=` within {STARTUP:?}; its output ends with:\n{tail}"
+                )
+                .into());
+            }
+        };
+        Ok(Proc {
+            label: label.into(),
+            pid,
+            addr,
+            child,
+            tail,
+        })
+    }
+
+    /// The last lines the process wrote.
+    pub fn tail(&self) -> String {
+        tail_text(&self.tail)
+    }
+
+    /// Stops the process with SIGTERM (SIGKILL after a grace period), then kills any of its
+    /// children that outlived it.
+    pub async fn stop(mut self) {
+        let children = children_of(self.pid);
+        signal(self.pid, libc::SIGTERM);
+        if tokio::time::timeout(STOP_GRACE, self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+        for pid in children {
+            // A child still alive after its parent stopped is killed; the pid cannot have been
+            // reused in the few milliseconds since it was listed.
+            if Path::new(&format!("/proc/{pid}")).exists() {
+                signal(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Reads lines until EOF, reporting the first `listening addr=` and keeping the last few.
+async fn drain(
+    out: impl tokio::io::AsyncRead + Unpin,
+    addr_tx: oneshot::Sender<SocketAddr>,
+    tail: Arc<Mutex<VecDeque<String>>>,
+) {
+    let mut addr_tx = Some(addr_tx);
+    let mut lines = BufReader::new(out).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(rest) = line.split("listening addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap_or_default();
+            if let (Some(tx), Ok(addr)) = (addr_tx.take(), addr.parse()) {
+                let _ = tx.send(addr);
+            }
+        }
+        let mut tail = tail
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+}
+
+fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
+    let tail = tail
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    tail.iter().cloned().collect::<Vec<_>>().join("\n")
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) has no memory-safety preconditions; a stale pid only yields ESRCH.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// Starts the fast HTTP backend: this binary re-executed in its `serve-backend` role.
+pub async fn start_http_backend() -> Result<Proc, BoxError> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command.arg("serve-backend");
+    Proc::start("fast HTTP backend", command, Stream::Stdout).await
+}
+
+/// How gateways are started: the binary, where configs go, extra environment.
+#[derive(Debug, Clone)]
+pub struct GatewayLauncher {
+    /// The mcpmux binary.
+    pub mcpmux: std::path::PathBuf,
+    /// Where config files are written.
+    pub dir: std::path::PathBuf,
+    /// Extra environment of gateway processes.
+    pub env: Vec<(String, String)>,
+}
+
+/// Starts a gateway on `config` (TOML text), written into the launcher's directory.
+pub async fn start_gateway(
+    launcher: &GatewayLauncher,
+    label: &str,
+    config: &str,
+) -> Result<Proc, BoxError> {
+    let file = launcher.dir.join(format!("{label}.toml"));
+    std::fs::write(&file, config)?;
+    let mut command = Command::new(&launcher.mcpmux);
+    command
+        .arg("start")
+        .arg("--config")
+        .arg(&file)
+        .envs(launcher.env.iter().map(|(k, v)| (k, v)));
+    Proc::start(label, command, Stream::Stderr).await
+}
+
+/// The header of every gateway config: loopback, a free port, quiet logs except the address.
+pub fn gateway_config_header(page_size: usize) -> String {
+    format!(
+        "host = \"127.0.0.1\"\nport = 0\nlog_level = \"warn,mcpmux::run=info\"\nhot_reload = false\npage_size = {page_size}\n"
+    )
+}
+
+// === /proc ===
+
+/// Ticks per second of `utime`/`stime` in `/proc/PID/stat`.
+fn clock_ticks() -> u64 {
+    // SAFETY: sysconf(3) only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(ticks).ok().filter(|t| *t > 0).unwrap_or(100)
+}
+
+/// User plus system CPU time of all threads of `pid` (`None` once it has exited).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15; `after` starts at field 3.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let ticks = clock_ticks();
+    Some(Duration::from_nanos(
+        (utime + stime).saturating_mul(1_000_000_000 / ticks),
+    ))
+}
+
+/// CPU time of all live threads of `pid` from the scheduler's nanosecond counters
+/// (`/proc/PID/task/*/schedstat`): precise enough for short measurements, but blind to threads
+/// that exited in between.
+pub fn cpu_time_precise(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// A `Vm*` line of `/proc/PID/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// Current resident memory, KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS")
+}
+
+/// Peak resident memory, KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM")
+}
+
+/// Direct children of `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| parent_of(*child) == Some(pid))
+        .collect()
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_its_own_cpu_and_memory() {
+        let me = std::process::id();
+        let spin = std::time::Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(30) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(cpu_time(me).is_some_and(|t| t > Duration::ZERO));
+        assert!(cpu_time_precise(me).is_some_and(|t| t >= Duration::from_millis(20)));
+        assert!(rss_kib(me).is_some_and(|k| k > 0));
+        assert!(peak_rss_kib(me) >= rss_kib(me));
+        assert_eq!(parent_of(me), Some(std::os::unix::process::parent_id()));
+    }
+}

@@ -1,0 +1,82 @@
+//! Shared fixtures for the benches: a catalog of in-memory backends.
+
+use std::sync::Arc;
+
+use mcpmux::backend::health::Checked;
+use mcpmux::backend::{Backend, BackendService, Status};
+use mcpmux::config::schema::ToolFilter;
+use mcpmux::config::BackendConfig;
+use mcpmux::protocol::jsonrpc::raw_string;
+use mcpmux::protocol::mcp::ListKind;
+use mcpmux::protocol::{JsonRpcRequest, JsonRpcResponse};
+use mcpmux::steer::catalog::{CatalogStore, Member};
+use mcpmux::steer::names::Namer;
+use mcpmux::BoxError;
+use serde_json::value::RawValue;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+use tower::util::BoxCloneSyncService;
+
+/// A backend that answers every call at once with `{"content":[]}`-like text, in memory.
+pub fn echo_service() -> BackendService {
+    BoxCloneSyncService::new(tower::service_fn(|_req: JsonRpcRequest| async {
+        Ok::<_, BoxError>(JsonRpcResponse {
+            outcome: Ok(raw_string("ok")),
+        })
+    }))
+}
+
+/// A backend whose service is [`echo_service`]; no transport, no background tasks. Built field by
+/// field, so a new `Backend` field needs a line here.
+fn backend(alias: &str) -> Arc<Backend> {
+    let config: BackendConfig =
+        serde_json::from_str(r#"{"command":"unused"}"#).expect("a minimal backend config");
+    let (_, status) = watch::channel(Status::default());
+    Arc::new(Backend {
+        alias: alias.into(),
+        config,
+        service: echo_service(),
+        status,
+        notifications: broadcast::channel(1).0,
+        shutdown: CancellationToken::new(),
+        breaker: None,
+        checked: watch::channel(Checked::Unknown).1,
+    })
+}
+
+/// One tool entry as a backend lists it.
+fn tool_entry(i: usize) -> Arc<RawValue> {
+    let raw = format!(
+        r#"{{"name":"tool_{i:04}","description":"Echoes its text","inputSchema":{{"type":"object","properties":{{"text":{{"type":"string"}}}},"required":["text"]}}}}"#
+    );
+    Arc::from(RawValue::from_string(raw).expect("a tool entry is JSON"))
+}
+
+/// A settled catalog of `backends` backends (`b000`, ...) listing `tools` tools each
+/// (`tool_0000`, ...), exposed as `b000__tool_0000`, ...
+pub fn catalog(backends: usize, tools: usize) -> Arc<CatalogStore> {
+    let members: Vec<Member> = (0..backends)
+        .map(|b| {
+            let alias = format!("b{b:03}");
+            Member {
+                namer: Namer::new(&alias, "__", &ToolFilter::default()).expect("no globs"),
+                backend: backend(&alias),
+            }
+        })
+        .collect();
+    let store = Arc::new(CatalogStore::new(members.clone(), "__"));
+    for member in &members {
+        let alias = member.backend.alias.clone();
+        store.set_list(
+            &alias,
+            ListKind::Tools,
+            (0..tools).map(tool_entry).collect(),
+        );
+        store.settle(&alias);
+    }
+    assert_eq!(
+        store.snapshot().list(ListKind::Tools).len(),
+        backends * tools
+    );
+    store
+}
