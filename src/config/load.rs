@@ -86,8 +86,9 @@ pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Loaded, Config
     }
     figment = figment
         .merge(Env::prefixed("MCPMUX_").split("__").filter(|k| {
+            // figment hands the key over in the variable's own case (`HOST`, `BACKENDS.X.URL`).
             let top = k.as_str().split('.').next().unwrap_or_default();
-            ENV_KEYS.contains(&top)
+            ENV_KEYS.iter().any(|known| top.eq_ignore_ascii_case(known))
         }))
         .merge(Serialized::defaults(overrides));
 
@@ -330,6 +331,20 @@ headers = { X = "1" }
         assert_eq!(
             cfg.backends["a"].stack.timeout,
             Some(std::time::Duration::from_millis(2500))
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        // Only this test reads session_idle_timeout, so the process-wide variable cannot
+        // disturb the other tests running in parallel.
+        std::env::set_var("MCPMUX_SESSION_IDLE_TIMEOUT", "7m");
+        let loaded = load(None, &Overrides::default());
+        std::env::remove_var("MCPMUX_SESSION_IDLE_TIMEOUT");
+        let config = loaded.unwrap().config;
+        assert_eq!(
+            config.session_idle_timeout,
+            std::time::Duration::from_secs(420)
         );
     }
 
