@@ -23,9 +23,9 @@ use super::backoff::Backoff;
 use super::error::BackendError;
 use super::pending::Pending;
 use super::status::{Health, Link, Status};
-use super::{handshake, BackendNotification};
+use super::{answer_server_request, handshake, BackendNotification};
 use crate::protocol::jsonrpc::{self, write_notification, write_request, write_response};
-use crate::protocol::{ErrorObject, Id, JsonRpcRequest, JsonRpcResponse, Message};
+use crate::protocol::{Id, JsonRpcRequest, JsonRpcResponse, Message};
 use crate::BoxError;
 
 /// Longest line accepted from a backend (64 MiB): a bound, not an expectation.
@@ -118,31 +118,7 @@ impl tower::Service<JsonRpcRequest> for StdioTransport {
 
 impl Shared {
     async fn call(&self, req: JsonRpcRequest) -> Result<JsonRpcResponse, BoxError> {
-        let conn = self.connection().await?;
-        let (id, answer) = conn.pending.register();
-        let mut in_flight = InFlight {
-            conn: &conn,
-            id,
-            armed: true,
-        };
-        let line = write_request(&Id::Number(id), &req.method, req.params.as_deref());
-        if conn.writer.send(line).await.is_err() {
-            in_flight.armed = false;
-            conn.pending.forget(id);
-            return Err(self
-                .unavailable("the process exited before the call was sent")
-                .never_sent());
-        }
-        let outcome = answer.await;
-        in_flight.armed = false;
-        match outcome {
-            Ok(outcome) => Ok(JsonRpcResponse { outcome }),
-            Err(_) => Err(Box::new(BackendError::Lost {
-                backend: self.alias.clone(),
-                method: req.method.clone(),
-                what: "exited".into(),
-            })),
-        }
+        self.connection().await?.call(&self.alias, req).await
     }
 
     /// The live connection, waiting while the process starts; fails fast while it is down.
@@ -275,7 +251,7 @@ impl Supervisor {
             r = tokio::time::timeout(self.spec.connect_timeout, handshake::initialize_over(&self.alias, |req| {
                 let conn = conn.clone();
                 let alias = self.alias.clone();
-                async move { Shared::call_on(&alias, &conn, req).await }
+                async move { conn.call(&alias, req).await }
             })) => r,
             status = child.wait() => {
                 return Err(format!("exited during initialize ({})", describe_exit(status)));
@@ -350,28 +326,42 @@ impl Supervisor {
     }
 }
 
-impl Shared {
-    /// A call on a specific connection, used for the handshake before the link is published.
-    async fn call_on(
+// === impl Conn ===
+
+impl Conn {
+    /// Sends one request on this process and waits for its answer. Used for calls and for the
+    /// handshake (before the connection is published); a caller that stops waiting cancels it.
+    async fn call(
+        &self,
         alias: &Arc<str>,
-        conn: &Conn,
         req: JsonRpcRequest,
     ) -> Result<JsonRpcResponse, BoxError> {
-        let (id, answer) = conn.pending.register();
+        let (id, answer) = self.pending.register();
+        let mut in_flight = InFlight {
+            conn: self,
+            id,
+            armed: true,
+        };
         let line = write_request(&Id::Number(id), &req.method, req.params.as_deref());
-        conn.writer
-            .send(line)
-            .await
-            .map_err(|_| BackendError::Unavailable {
+        if self.writer.send(line).await.is_err() {
+            in_flight.armed = false;
+            self.pending.forget(id);
+            return Err(BackendError::Unavailable {
                 backend: alias.clone(),
-                reason: "the process exited".into(),
-            })?;
-        let outcome = answer.await.map_err(|_| BackendError::Lost {
-            backend: alias.clone(),
-            method: req.method.clone(),
-            what: "exited".into(),
-        })?;
-        Ok(JsonRpcResponse { outcome })
+                reason: "the process exited before the call was sent".into(),
+            }
+            .never_sent());
+        }
+        let outcome = answer.await;
+        in_flight.armed = false;
+        match outcome {
+            Ok(outcome) => Ok(JsonRpcResponse { outcome }),
+            Err(_) => Err(Box::new(BackendError::Lost {
+                backend: alias.clone(),
+                method: req.method.clone(),
+                what: "exited".into(),
+            })),
+        }
     }
 }
 
@@ -457,14 +447,6 @@ async fn read_lines(
                 warn!(backend = %alias, error = %e, line = %shown, "stdout line is not JSON-RPC; skipped (servers must log to stderr)");
             }
         }
-    }
-}
-
-/// Answers a backend-to-gateway request. Sessions do not reach back yet, so only `ping` works.
-pub(crate) fn answer_server_request(method: &str) -> crate::protocol::Outcome {
-    match method {
-        "ping" => Ok(jsonrpc::to_raw(&serde_json::json!({}))),
-        other => Err(ErrorObject::method_not_found(other)),
     }
 }
 

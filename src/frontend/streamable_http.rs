@@ -50,9 +50,10 @@ where
     B::Error: Into<crate::BoxError>,
 {
     let (parts, incoming) = request.into_parts();
-    if let Some(response) = check_post_headers(&parts.headers) {
-        return response;
-    }
+    let accepted = match check_post_headers(&parts.headers) {
+        Ok(accepted) => accepted,
+        Err(rejection) => return rejection.response(),
+    };
     let bytes = match incoming.collect().await.map_err(Into::into) {
         Ok(collected) => collected.to_bytes(),
         Err(e) if is_length_limit(&*e) => {
@@ -98,7 +99,7 @@ where
             let outcome = gateway.request(&session, req, authorization).await;
             let retry_after = rate_limited_for(&outcome);
             let payload = write_response(Some(&id), &outcome);
-            let mut response = if wants_sse_only(&parts.headers) {
+            let mut response = if accepted.sse_only() {
                 sse_single(payload)
             } else {
                 body::json(StatusCode::OK, payload)
@@ -188,24 +189,77 @@ fn session_of(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, Se
     Ok(session)
 }
 
-fn check_post_headers(headers: &HeaderMap) -> Option<Response<Body>> {
+/// Why a POST's headers are refused.
+#[derive(Debug)]
+enum HeaderRejection {
+    /// Not `Content-Type: application/json`: 415.
+    ContentType,
+    /// `Accept` admits neither JSON nor an event stream: 406.
+    NotAcceptable,
+}
+
+impl HeaderRejection {
+    fn response(self) -> Response<Body> {
+        match self {
+            HeaderRejection::ContentType => body::text(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "POST /mcp needs Content-Type: application/json",
+            ),
+            HeaderRejection::NotAcceptable => body::text(
+                StatusCode::NOT_ACCEPTABLE,
+                "POST /mcp replies with application/json or text/event-stream; accept one of them",
+            ),
+        }
+    }
+}
+
+/// Checks `Content-Type` and reads `Accept` once.
+fn check_post_headers(headers: &HeaderMap) -> Result<Accepted, HeaderRejection> {
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !content_type.starts_with("application/json") {
-        return Some(body::text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "POST /mcp needs Content-Type: application/json",
-        ));
+        return Err(HeaderRejection::ContentType);
     }
-    if !accepts(headers, "application/json") && !accepts(headers, "text/event-stream") {
-        return Some(body::text(
-            StatusCode::NOT_ACCEPTABLE,
-            "POST /mcp replies with application/json or text/event-stream; accept one of them",
-        ));
+    let accepted = Accepted::of(headers);
+    if !accepted.json && !accepted.sse {
+        return Err(HeaderRejection::NotAcceptable);
     }
-    None
+    Ok(accepted)
+}
+
+/// What a POST's `Accept` admits, read in one pass.
+#[derive(Debug, Clone, Copy)]
+struct Accepted {
+    json: bool,
+    sse: bool,
+}
+
+impl Accepted {
+    fn of(headers: &HeaderMap) -> Self {
+        let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Accepted {
+                json: true,
+                sse: true,
+            };
+        };
+        accept.split(',').fold(
+            Accepted {
+                json: false,
+                sse: false,
+            },
+            |acc, range| Accepted {
+                json: acc.json || admits(range, "application/json"),
+                sse: acc.sse || admits(range, "text/event-stream"),
+            },
+        )
+    }
+
+    /// The client takes only an event stream, so even a single reply goes as SSE.
+    fn sse_only(self) -> bool {
+        self.sse && !self.json
+    }
 }
 
 /// Whether `Accept` admits `media` (a missing header admits everything).
@@ -213,15 +267,19 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
-    accept.split(',').any(|range| {
-        let range = range.split(';').next().unwrap_or_default().trim();
-        range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
-    })
+    accept.split(',').any(|range| admits(range, media))
 }
 
+/// Whether one `Accept` range (`type/sub;q=..`, `type/*`, `*/*`) admits `media`.
+fn admits(range: &str, media: &str) -> bool {
+    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
+    let range = range.split(';').next().unwrap_or_default().trim();
+    range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
+}
+
+#[cfg(test)]
 fn wants_sse_only(headers: &HeaderMap) -> bool {
-    accepts(headers, "text/event-stream") && !accepts(headers, "application/json")
+    Accepted::of(headers).sse_only()
 }
 
 /// For a rate-limited call: the whole seconds to put in `Retry-After` (at least 1).
