@@ -12,6 +12,7 @@ pub mod frontend;
 pub mod gateway;
 pub mod protocol;
 pub mod run;
+pub mod runtime;
 pub mod session;
 pub mod steer;
 pub mod telemetry;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mcpmux::cli::{Cli, Command, StartArgs, EXAMPLE_CONFIG, EXAMPLE_JSON};
-use mcpmux::{config, example_server, run, telemetry};
+use mcpmux::{config, example_server, run, runtime, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
                 extra_tools: tools,
                 page_size,
             };
-            let result = runtime(0).and_then(|rt| rt.block_on(example_server::run(options)));
+            let result = default_runtime().and_then(|rt| rt.block_on(example_server::run(options)));
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -36,13 +36,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The async runtime; `workers == 0` means one worker per core.
-fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if workers > 0 {
-        builder.worker_threads(workers);
-    }
-    builder.enable_all().build()
+/// The runtime of helper commands: the stock multi-thread scheduler.
+fn default_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 fn start(args: StartArgs) -> ExitCode {
@@ -53,18 +51,21 @@ fn start(args: StartArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match runtime(loaded.config.worker_threads) {
+    let shape =
+        runtime::Shape::for_setting(loaded.config.worker_threads, runtime::available_cores());
+    let runtime = match shape.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mcpmux: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(loaded.config))
+    runtime.block_on(serve(loaded.config, shape))
 }
 
-async fn serve(config: config::Config) -> ExitCode {
+async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
     telemetry::init(&config.log_level, config.json_logs);
+    tracing::info!(workers = shape.workers(), scheduler = ?shape, "runtime started");
     let running = match run::start(config).await {
         Ok(running) => running,
         Err(e) => {

@@ -397,6 +397,10 @@ async fn write_lines(stdin: ChildStdin, mut rx: mpsc::Receiver<Vec<u8>>) {
         if out.write_all(&line).await.is_err() || out.write_all(b"\n").await.is_err() {
             return;
         }
+        // Let the other ready tasks of this scheduler tick queue their lines first, so a burst
+        // of calls becomes one write to the pipe (and one wake-up of the child) instead of
+        // one each: the woken writer would otherwise run first and find nothing else queued.
+        tokio::task::yield_now().await;
         // Coalesce whatever else is queued into the same flush.
         while let Ok(line) = rx.try_recv() {
             if out.write_all(&line).await.is_err() || out.write_all(b"\n").await.is_err() {

@@ -26,8 +26,8 @@ pub struct Config {
     /// Reload the config file when it changes. Default `true`.
     #[serde(default = "defaults::yes")]
     pub hot_reload: bool,
-    /// Runtime worker threads; `0` uses one per CPU core. On a small machine shared with its
-    /// backends, `1` avoids cross-thread wake-ups (see the README's benchmark). Default `0`.
+    /// Runtime worker threads; `0` (auto) uses one per core minus one, at least 1, and a single
+    /// worker runs on the current-thread scheduler (see `runtime.rs` for why). Default `0`.
     #[serde(default)]
     pub worker_threads: usize,
     /// Largest accepted request body, in bytes; larger bodies get HTTP 413. Default 4 MiB.
