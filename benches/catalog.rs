@@ -93,6 +93,11 @@ fn render(c: &mut Criterion) {
         |b, tools| b.iter(|| render_without_revalidation(black_box(tools))),
     );
     assert_eq!(render_without_revalidation(tools).get(), whole.get());
+    // What a warm `tools/list` costs: the snapshot's cached page, shared.
+    snapshot.page(ListKind::Tools, 0, 10_000);
+    group.bench_function(BenchmarkId::new("cached", "5000_of_5000"), |b| {
+        b.iter(|| snapshot.page(ListKind::Tools, black_box(0), 10_000))
+    });
     // The last page of 1,000, reached with the cursor the gateway minted.
     let first = page::render(ListKind::Tools, tools, None, 4000).expect("renders");
     let first: serde_json::Value = serde_json::from_str(first.get()).expect("a page is JSON");

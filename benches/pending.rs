@@ -13,7 +13,7 @@ fn bench(c: &mut Criterion) {
         let pending = Pending::default();
         // Other calls in flight, so the map has a realistic size.
         let _others: Vec<_> = (0..in_flight).map(|_| pending.register()).collect();
-        let answer = raw_string("ok");
+        let answer: mcpmux::protocol::RawJson = raw_string("ok").into();
         group.bench_with_input(
             BenchmarkId::new(
                 "register_complete_receive",

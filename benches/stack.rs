@@ -18,7 +18,7 @@ type Service = BoxCloneSyncService<JsonRpcRequest, JsonRpcResponse, BoxError>;
 /// The in-memory backend: answers every call at once.
 async fn backend(_req: JsonRpcRequest) -> Result<JsonRpcResponse, BoxError> {
     Ok(JsonRpcResponse {
-        outcome: Ok(raw_string("ok")),
+        outcome: Ok(raw_string("ok").into()),
     })
 }
 

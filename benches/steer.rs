@@ -7,9 +7,8 @@ mod support;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mcpmux::protocol::{JsonRpcRequest, Message};
+use mcpmux::protocol::{JsonRpcRequest, Message, RawJson};
 use mcpmux::steer::Steer;
-use serde_json::value::RawValue;
 use tower::ServiceExt;
 
 fn request(body: &str) -> JsonRpcRequest {
@@ -49,7 +48,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("tools_list_one_page", |b| {
         b.to_async(&runtime).iter(|| async {
             let response = steer.clone().oneshot(black_box(list.clone())).await;
-            let page: Box<RawValue> = response.expect("answers").outcome.expect("listed");
+            let page: RawJson = response.expect("answers").outcome.expect("listed");
             page
         })
     });

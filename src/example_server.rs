@@ -109,7 +109,7 @@ async fn handle(options: &Options, method: &str, params: &Value) -> Outcome {
         }
         other => return Err(ErrorObject::method_not_found(other)),
     };
-    Ok(to_raw(&result))
+    Ok(to_raw(&result).into())
 }
 
 fn tools(options: &Options) -> Vec<Value> {

@@ -154,7 +154,10 @@ impl Gateway {
             .create(version, params.capabilities, params.client_info);
         let members = self.catalog().members();
         info!(session = %session.id, version, "session started");
-        Ok((session.clone(), Ok(initialize::result(version, &members))))
+        Ok((
+            session.clone(),
+            Ok(initialize::result(version, &members).into()),
+        ))
     }
 
     /// Handles a request of a session. The session is the rate-limit principal until the gateway

@@ -21,7 +21,7 @@ use tower::util::BoxCloneSyncService;
 pub fn echo_service() -> BackendService {
     BoxCloneSyncService::new(tower::service_fn(|_req: JsonRpcRequest| async {
         Ok::<_, BoxError>(JsonRpcResponse {
-            outcome: Ok(raw_string("ok")),
+            outcome: Ok(raw_string("ok").into()),
         })
     }))
 }

@@ -124,7 +124,7 @@ mod tests {
             async move {
                 if up {
                     Ok(JsonRpcResponse {
-                        outcome: Ok(raw_string("ok")),
+                        outcome: Ok(raw_string("ok").into()),
                     })
                 } else {
                     Err::<JsonRpcResponse, crate::BoxError>("connection refused".into())

@@ -239,7 +239,7 @@ fn resolve_env(
 /// Answers a backend-to-gateway request. Sessions do not reach back yet, so only `ping` works.
 pub(crate) fn answer_server_request(method: &str) -> crate::protocol::Outcome {
     match method {
-        "ping" => Ok(crate::protocol::jsonrpc::to_raw(&serde_json::json!({}))),
+        "ping" => Ok(crate::protocol::RawJson::empty_object()),
         other => Err(crate::protocol::ErrorObject::method_not_found(other)),
     }
 }

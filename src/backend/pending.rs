@@ -75,8 +75,8 @@ mod tests {
         let (a, rx_a) = p.register();
         let (b, rx_b) = p.register();
         assert_ne!(a, b);
-        assert!(p.complete(b, Ok(raw_string("b"))));
-        assert!(!p.complete(b, Ok(raw_string("again"))));
+        assert!(p.complete(b, Ok(raw_string("b").into())));
+        assert!(!p.complete(b, Ok(raw_string("again").into())));
         assert_eq!(rx_b.await.unwrap().unwrap().get(), "\"b\"");
         assert_eq!(p.fail_all(), 1);
         assert!(rx_a.await.is_err());

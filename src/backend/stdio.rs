@@ -4,6 +4,7 @@
 //! ids. The supervisor restarts the process with backoff when it exits, and kills its whole
 //! process group on shutdown.
 
+use bytes::Bytes;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -430,7 +431,9 @@ async fn read_lines(
         if line.trim().is_empty() {
             continue;
         }
-        match Message::parse(line.as_bytes()) {
+        // Owned by `Bytes` so a large result is handed to the client without another copy.
+        let line = Bytes::from(line);
+        match Message::parse_shared(&line) {
             Ok(Message::Response(resp)) => match resp.id {
                 Some(Id::Number(id)) if conn.pending.complete(id, resp.outcome) => {}
                 other => {
@@ -447,7 +450,7 @@ async fn read_lines(
                     .try_send(write_response(Some(&req.id), &outcome));
             }
             Err(e) => {
-                let shown: String = line.chars().take(200).collect();
+                let shown: String = String::from_utf8_lossy(&line).chars().take(200).collect();
                 warn!(backend = %alias, error = %e, line = %shown, "stdout line is not JSON-RPC; skipped (servers must log to stderr)");
             }
         }

@@ -347,7 +347,7 @@ impl Shared {
             .await
             .map_err(|e| self.lost("tools", format!("reply body unreadable: {e}")))?
             .to_bytes();
-        match Message::parse(&bytes) {
+        match Message::parse_shared(&bytes) {
             Ok(Message::Response(r)) if r.id == Some(Id::Number(id)) => Ok(r.outcome),
             Ok(_) => Err(self.protocol(format!("expected the reply to request {id}"))),
             Err(e) => Err(self.protocol(e.to_string())),
@@ -367,7 +367,7 @@ impl Shared {
             let Some(data) = event.data.filter(|d| !d.is_empty()) else {
                 continue;
             };
-            match Message::parse(data.as_bytes()) {
+            match Message::parse_shared(&Bytes::from(data)) {
                 Ok(Message::Response(r)) if r.id == Some(Id::Number(id)) => return Ok(r.outcome),
                 Ok(other) => self.handle_unsolicited(session, other).await,
                 Err(e) => {

@@ -6,8 +6,8 @@ use http::{Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 
-use crate::protocol::jsonrpc::write_response;
-use crate::protocol::{ErrorObject, Id};
+use crate::protocol::jsonrpc::{write_response, write_result_head};
+use crate::protocol::{ErrorObject, Id, Outcome};
 use crate::BoxError;
 
 /// Every frontend response body: a full buffer or an event stream.
@@ -20,6 +20,68 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
         .boxed_unsync()
 }
 
+/// Results at least this large are sent as head + the result's shared bytes + `}` instead of
+/// being copied into one buffer (a 5,000-tool list is ~750 KiB).
+const SHARE_RESULTS_FROM: usize = 16 * 1024;
+
+/// A JSON-RPC response for `id` as a body; large results are not copied.
+pub fn jsonrpc_response(id: Option<&Id>, outcome: &Outcome) -> Body {
+    match outcome {
+        Ok(result) if result.len() >= SHARE_RESULTS_FROM => Chunks::new(vec![
+            Bytes::from(write_result_head(id)),
+            result.bytes().clone(),
+            Bytes::from_static(b"}"),
+        ])
+        .boxed_unsync(),
+        _ => full(write_response(id, outcome)),
+    }
+}
+
+/// A body made of a few buffers sent in order, with an exact length (so HTTP/1.1 sends
+/// `Content-Length`, not chunked encoding).
+#[derive(Debug)]
+pub struct Chunks {
+    parts: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+// === impl Chunks ===
+
+impl Chunks {
+    /// A body of `parts`.
+    pub fn new(parts: Vec<Bytes>) -> Self {
+        let remaining = parts.iter().map(|p| p.len() as u64).sum();
+        Chunks {
+            parts: parts.into_iter().filter(|p| !p.is_empty()).collect(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let next = self.parts.pop_front();
+        if let Some(part) = &next {
+            self.remaining -= part.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|part| Ok(http_body::Frame::data(part))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
 /// An empty body.
 pub fn empty() -> Body {
     full(Bytes::new())
@@ -27,7 +89,12 @@ pub fn empty() -> Body {
 
 /// A JSON response.
 pub fn json(status: StatusCode, bytes: impl Into<Bytes>) -> Response<Body> {
-    let mut response = Response::new(full(bytes));
+    json_body(status, full(bytes))
+}
+
+/// A JSON response with a prepared body.
+pub fn json_body(status: StatusCode, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -56,4 +123,41 @@ pub fn status(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(empty());
     *response.status_mut() = status;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::RawJson;
+    use http_body_util::BodyExt;
+
+    async fn collect(body: Body) -> (Option<u64>, Vec<u8>) {
+        let hint = http_body::Body::size_hint(&body).exact();
+        (hint, body.collect().await.unwrap().to_bytes().to_vec())
+    }
+
+    #[tokio::test]
+    async fn large_results_go_out_unchanged_with_an_exact_length() {
+        let big = format!("{{\"text\":\"{}\"}}", "x".repeat(40_000));
+        let outcome: Outcome = Ok(RawJson::from(
+            serde_json::value::RawValue::from_string(big).unwrap(),
+        ));
+        for id in [Id::Number(7), Id::String("a\"b".into())] {
+            let expected = write_response(Some(&id), &outcome);
+            let (hint, sent) = collect(jsonrpc_response(Some(&id), &outcome)).await;
+            assert_eq!(sent, expected);
+            assert_eq!(hint, Some(expected.len() as u64));
+        }
+    }
+
+    #[tokio::test]
+    async fn small_results_and_errors_are_one_buffer() {
+        let small: Outcome = Ok(RawJson::empty_object());
+        let (hint, sent) = collect(jsonrpc_response(Some(&Id::Number(1)), &small)).await;
+        assert_eq!(sent, br#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
+        assert_eq!(hint, Some(sent.len() as u64));
+        let error: Outcome = Err(ErrorObject::invalid_params("no"));
+        let (_, sent) = collect(jsonrpc_response(None, &error)).await;
+        assert_eq!(sent, write_response(None, &error));
+    }
 }

@@ -98,11 +98,10 @@ where
             let authorization = parts.headers.get(http::header::AUTHORIZATION).cloned();
             let outcome = gateway.request(&session, req, authorization).await;
             let retry_after = rate_limited_for(&outcome);
-            let payload = write_response(Some(&id), &outcome);
             let mut response = if accepted.sse_only() {
-                sse_single(payload)
+                sse_single(write_response(Some(&id), &outcome))
             } else {
-                body::json(StatusCode::OK, payload)
+                body::json_body(StatusCode::OK, body::jsonrpc_response(Some(&id), &outcome))
             };
             if let Some(seconds) = retry_after {
                 *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;

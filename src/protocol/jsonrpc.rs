@@ -11,6 +11,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::error_codes;
+use super::RawJson;
+use bytes::Bytes;
 
 /// A JSON-RPC request id: the spec allows strings and numbers (null only in error replies).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,7 +63,7 @@ pub struct Response {
 }
 
 /// The payload of a response.
-pub type Outcome = Result<Box<RawValue>, ErrorObject>;
+pub type Outcome = Result<super::RawJson, ErrorObject>;
 
 /// A JSON-RPC error object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +163,22 @@ struct Envelope<'a> {
 impl Message {
     /// Parses one JSON-RPC message. Batches (arrays) and non-objects are rejected.
     pub fn parse(bytes: &[u8]) -> Result<Message, ParseError> {
+        Self::parse_with(bytes, |result| RawJson::from(result.to_owned()))
+    }
+
+    /// Like [`Message::parse`], but a response's `result` shares `bytes` instead of being
+    /// copied: a large tool result read from a backend goes out to the client as the same
+    /// buffer.
+    pub fn parse_shared(bytes: &Bytes) -> Result<Message, ParseError> {
+        Self::parse_with(bytes, |result| {
+            RawJson::from_trusted(bytes.slice_ref(result.get().as_bytes()))
+        })
+    }
+
+    fn parse_with(
+        bytes: &[u8],
+        keep_result: impl FnOnce(&RawValue) -> RawJson,
+    ) -> Result<Message, ParseError> {
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         match first {
             Some(b'{') => {}
@@ -211,7 +229,7 @@ impl Message {
             (None, id) => {
                 let outcome =
                     match (env.result, env.error) {
-                        (Some(result), None) => Ok(result.to_owned()),
+                        (Some(result), None) => Ok(keep_result(result)),
                         (None, Some(error)) => Err(error),
                         _ => return Err(ParseError::Invalid(
                             "a message needs a `method`, or exactly one of `result` and `error`"
@@ -260,19 +278,15 @@ pub fn write_notification(method: &str, params: Option<&RawValue>) -> Vec<u8> {
 /// Serialises a response as a JSON-RPC object.
 pub fn write_response(id: Option<&Id>, outcome: &Outcome) -> Vec<u8> {
     let payload_len = match outcome {
-        Ok(r) => r.get().len(),
+        Ok(r) => r.len(),
         Err(e) => e.message.len() + 64,
     };
     let mut out = Vec::with_capacity(48 + payload_len);
-    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    match id {
-        Some(id) => write_id(&mut out, id),
-        None => out.extend_from_slice(b"null"),
-    }
+    write_envelope_start(&mut out, id);
     match outcome {
         Ok(result) => {
             out.extend_from_slice(b",\"result\":");
-            out.extend_from_slice(result.get().as_bytes());
+            out.extend_from_slice(result.bytes());
         }
         Err(error) => {
             out.extend_from_slice(b",\"error\":");
@@ -281,6 +295,23 @@ pub fn write_response(id: Option<&Id>, outcome: &Outcome) -> Vec<u8> {
     }
     out.push(b'}');
     out
+}
+
+/// Everything of a successful response before its result: `{"jsonrpc":"2.0","id":..,"result":`.
+/// With the result's own bytes and `}` after it, a large result is sent without being copied.
+pub fn write_result_head(id: Option<&Id>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48);
+    write_envelope_start(&mut out, id);
+    out.extend_from_slice(b",\"result\":");
+    out
+}
+
+fn write_envelope_start(out: &mut Vec<u8>, id: Option<&Id>) {
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    match id {
+        Some(id) => write_id(out, id),
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn write_id(out: &mut Vec<u8>, id: &Id) {
@@ -439,7 +470,10 @@ mod tests {
 
     #[test]
     fn writes_round_trip() {
-        let bytes = write_response(Some(&Id::String("x\"y".into())), &Ok(raw_string("ok")));
+        let bytes = write_response(
+            Some(&Id::String("x\"y".into())),
+            &Ok(raw_string("ok").into()),
+        );
         let Message::Response(r) = Message::parse(&bytes).unwrap() else {
             panic!()
         };

@@ -3,7 +3,9 @@
 pub mod error_codes;
 pub mod jsonrpc;
 pub mod mcp;
+pub mod raw_json;
 pub mod request;
 
 pub use jsonrpc::{ErrorObject, Id, Message, Notification, Outcome, RawObject, Request, Response};
+pub use raw_json::RawJson;
 pub use request::{JsonRpcRequest, JsonRpcResponse};

@@ -4,7 +4,7 @@
 //! Readers load the snapshot lock-free; a refresher rebuilds it when a backend's lists change.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use serde_json::value::RawValue;
@@ -12,10 +12,12 @@ use tokio::sync::{broadcast, watch};
 use tracing::warn;
 
 use super::names::Namer;
+use super::page;
 use super::uri_template::UriTemplate;
 use crate::backend::Backend;
 use crate::protocol::jsonrpc::{raw_string, RawObject};
 use crate::protocol::mcp::{ListKind, NamedEntry, TemplateEntry, UriEntry};
+use crate::protocol::RawJson;
 
 /// A backend taking part in the catalog, with its naming rules.
 #[derive(Debug, Clone)]
@@ -70,12 +72,37 @@ pub struct Catalog {
     prefixes: Vec<(String, Member)>,
     /// Names dropped because another backend already exposes them.
     pub collisions: Vec<String>,
+    /// Pages rendered from this snapshot, by (list, first offset, page size): a warm list is
+    /// then one shared buffer, not a fresh join of every entry per client.
+    pages: Mutex<HashMap<(usize, usize, usize), RawJson>>,
 }
 
 impl Catalog {
     /// The merged entries of one list, in deterministic order.
     pub fn list(&self, kind: ListKind) -> &[Arc<RawValue>] {
         &self.lists[kind_index(kind)]
+    }
+
+    /// One page of a list, rendered once per snapshot and then shared.
+    pub fn page(&self, kind: ListKind, start: usize, page_size: usize) -> RawJson {
+        let list = self.list(kind);
+        // Only the offsets the gateway mints are kept, so forged cursors cannot grow the cache
+        // beyond one rendering of the list.
+        if page_size == 0 || start % page_size != 0 || start > list.len() {
+            return page::render_from(kind, list, start, page_size);
+        }
+        let key = (kind_index(kind), start, page_size);
+        if let Some(hit) = self.cached_pages().get(&key) {
+            return hit.clone();
+        }
+        // Rendered outside the lock: concurrent first readers may both render; one result wins.
+        let rendered = page::render_from(kind, list, start, page_size);
+        self.cached_pages().entry(key).or_insert(rendered).clone()
+    }
+
+    fn cached_pages(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, usize, usize), RawJson>> {
+        // The map holds finished values only, so a panic elsewhere cannot leave it half-written.
+        self.pages.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Routes an exposed tool name.
@@ -336,4 +363,41 @@ impl CatalogStore {
 
 fn same(a: &[Arc<RawValue>], b: &[Arc<RawValue>]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.get() == y.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog_with_tools(n: usize) -> Catalog {
+        let mut catalog = Catalog::default();
+        catalog.lists[kind_index(ListKind::Tools)] = (0..n)
+            .map(|i| Arc::from(RawValue::from_string(format!(r#"{{"name":"t{i}"}}"#)).unwrap()))
+            .collect();
+        catalog
+    }
+
+    #[test]
+    fn a_warm_page_is_the_same_shared_buffer() {
+        let catalog = catalog_with_tools(5);
+        let first = catalog.page(ListKind::Tools, 2, 2);
+        let again = catalog.page(ListKind::Tools, 2, 2);
+        assert_eq!(first.bytes().as_ptr(), again.bytes().as_ptr());
+        assert_eq!(
+            first.get(),
+            r#"{"tools":[{"name":"t2"},{"name":"t3"}],"nextCursor":"mcpmux-4"}"#
+        );
+        // Another page size is another page.
+        assert_ne!(catalog.page(ListKind::Tools, 2, 1).get(), first.get());
+    }
+
+    #[test]
+    fn forged_offsets_are_rendered_but_not_kept() {
+        let catalog = catalog_with_tools(5);
+        let odd = catalog.page(ListKind::Tools, 3, 2);
+        assert_eq!(odd.get(), r#"{"tools":[{"name":"t3"},{"name":"t4"}]}"#);
+        let past_the_end = catalog.page(ListKind::Tools, 100, 2);
+        assert_eq!(past_the_end.get(), r#"{"tools":[]}"#);
+        assert!(catalog.cached_pages().is_empty());
+    }
 }

@@ -20,7 +20,7 @@ use tracing::debug;
 
 use crate::protocol::jsonrpc::{raw_string, to_raw, RawObject};
 use crate::protocol::mcp::{CursorParams, ListKind};
-use crate::protocol::{ErrorObject, JsonRpcRequest, JsonRpcResponse, Outcome};
+use crate::protocol::{ErrorObject, JsonRpcRequest, JsonRpcResponse, Outcome, RawJson};
 use crate::BoxError;
 use catalog::{CatalogStore, Route};
 
@@ -80,14 +80,14 @@ impl Inner {
             return self.list(kind, req.params.as_deref()).await;
         }
         match &*req.method {
-            "ping" => Ok(empty_object()),
+            "ping" => Ok(RawJson::empty_object()),
             "tools/call" => self.call_named(ListKind::Tools, req).await,
             "prompts/get" => self.call_named(ListKind::Prompts, req).await,
             "resources/read" => self.call_by_uri(req).await,
             "completion/complete" => self.complete(req).await,
             // Accepted so clients that set a level anyway are not refused; per-session levels
             // forwarded to backends come with the session bridge.
-            "logging/setLevel" => Ok(empty_object()),
+            "logging/setLevel" => Ok(RawJson::empty_object()),
             other => Err(ErrorObject::method_not_found(other)),
         }
     }
@@ -106,8 +106,8 @@ impl Inner {
             // connecting, within a bound.
             self.catalog.wait_settled(FIRST_LIST_WAIT).await;
         }
-        let snapshot = self.catalog.snapshot();
-        page::render(kind, snapshot.list(kind), cursor.as_deref(), self.page_size)
+        let start = page::start_of(cursor.as_deref())?;
+        Ok(self.catalog.snapshot().page(kind, start, self.page_size))
     }
 
     async fn call_named(&self, kind: ListKind, mut req: JsonRpcRequest) -> Outcome {
@@ -242,8 +242,4 @@ fn string_param(req: &JsonRpcRequest, key: &str) -> Result<String, ErrorObject> 
         .ok_or_else(|| {
             ErrorObject::invalid_params(format!("{} needs a string `{key}`", req.method))
         })
-}
-
-fn empty_object() -> Box<RawValue> {
-    RawValue::from_string("{}".into()).expect("{} is JSON")
 }
