@@ -57,6 +57,9 @@ pub enum LoadPath {
     HttpDirect,
     /// Driver -> mcpmux -> fast HTTP backend.
     HttpGateway,
+    /// Driver -> a byte relay (no MCP, no HTTP) -> fast HTTP backend: the cost of any extra
+    /// hop on this machine, for reference.
+    HttpRelay,
     /// Driver -> example server over stdio.
     StdioDirect,
     /// Driver -> mcpmux -> example server over stdio.
@@ -75,6 +78,12 @@ pub enum Role {
     /// Serve the fast streamable-HTTP MCP backend on 127.0.0.1:0 until stdin closes.
     #[command(hide = true)]
     ServeBackend,
+    /// Relay bytes from 127.0.0.1:0 to `upstream` until stdin closes.
+    #[command(hide = true)]
+    Relay {
+        /// Where every accepted connection is relayed to.
+        upstream: std::net::SocketAddr,
+    },
 }
 
 /// The parts of a run.

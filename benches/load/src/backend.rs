@@ -82,7 +82,7 @@ pub fn serve() -> Result<(), BoxError> {
     })
 }
 
-async fn stdin_closed() {
+pub(crate) async fn stdin_closed() {
     let mut stdin = tokio::io::stdin();
     let mut buf = [0u8; 64];
     while let Ok(n) = stdin.read(&mut buf).await {

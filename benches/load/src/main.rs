@@ -15,6 +15,7 @@ mod backend;
 mod client;
 mod load;
 mod procs;
+mod relay;
 mod report;
 mod scenarios;
 mod stats;
@@ -41,9 +42,16 @@ const SESSION_STEPS: [usize; 2] = [1000, 10_000];
 
 fn main() {
     let args = Args::parse();
-    if let Some(Role::ServeBackend) = args.role {
-        backend::serve().expect("the fast HTTP backend failed");
-        return;
+    match args.role {
+        Some(Role::ServeBackend) => {
+            backend::serve().expect("the fast HTTP backend failed");
+            return;
+        }
+        Some(Role::Relay { upstream }) => {
+            relay::serve(upstream).expect("the byte relay failed");
+            return;
+        }
+        None => {}
     }
     let workspace = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mcpmux = match &args.mcpmux {
@@ -178,6 +186,7 @@ async fn load_matrix(
         .first()
         .copied()
         .ok_or("the stdio gateway has no example-server child")?;
+    let relay = procs::start_relay(http_backend.addr).await?;
     let direct_stdio = Arc::new(StdioPeer::start(&launcher.mcpmux).await?);
     let driver = std::process::id();
     eprintln!(
@@ -200,6 +209,14 @@ async fn load_matrix(
                 tool: "web__echo".into(),
             },
             vec![http_backend.pid, driver, gateway_http.pid],
+        ),
+        (
+            LoadPath::HttpRelay,
+            Target::Http {
+                addr: relay.addr,
+                tool: "echo".into(),
+            },
+            vec![http_backend.pid, driver, relay.pid],
         ),
         (
             LoadPath::StdioDirect,
@@ -243,5 +260,6 @@ async fn load_matrix(
     drop(direct_stdio);
     gateway_http.stop().await;
     gateway_stdio.stop().await;
+    relay.stop().await;
     Ok(())
 }

@@ -165,6 +165,14 @@ pub async fn start_http_backend() -> Result<Proc, BoxError> {
     Proc::start("fast HTTP backend", command, Stream::Stdout).await
 }
 
+/// Starts the reference byte relay in front of `upstream`: this binary in its `relay` role.
+pub async fn start_relay(upstream: std::net::SocketAddr) -> Result<Proc, BoxError> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command.arg("relay").arg(upstream.to_string());
+    Proc::start("byte relay", command, Stream::Stdout).await
+}
+
 /// How gateways are started: the binary, where configs go, extra environment.
 #[derive(Debug, Clone)]
 pub struct GatewayLauncher {

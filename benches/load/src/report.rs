@@ -116,6 +116,7 @@ impl Path {
         match self {
             Path::HttpDirect => "HTTP backend, direct",
             Path::HttpGateway => "HTTP backend, via mcpmux",
+            Path::HttpRelay => "HTTP backend, via a byte relay (reference)",
             Path::StdioDirect => "stdio backend, direct",
             Path::StdioGateway => "stdio backend, via mcpmux",
         }
@@ -261,6 +262,26 @@ impl Report {
                     stdio,
                     opt(stdio, 2),
                     targets.then_some((Target::AtLeast(0.60), "")),
+                );
+            }
+            for c in [32, 1] {
+                let relay = self.throughput_ratio(HttpRelay, HttpDirect, c);
+                if relay.is_some() {
+                    line(
+                        &format!("reference: throughput via a byte relay / direct, HTTP, c={c}"),
+                        relay,
+                        opt(relay, 2),
+                        None,
+                    );
+                }
+            }
+            let relay = self.added_p50(HttpRelay, HttpDirect);
+            if relay.is_some() {
+                line(
+                    "reference: added p50 latency of a byte relay, HTTP, c=1",
+                    relay,
+                    unit(relay, 0, " µs"),
+                    None,
                 );
             }
             let http = self.added_p50(HttpGateway, HttpDirect);
