@@ -45,6 +45,11 @@ pub struct Args {
     /// Concurrencies of the load matrix.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 32, 256])]
     pub concurrency: Vec<usize>,
+    /// Rounds at concurrency 1, interleaved across paths and pooled. One process hop's latency
+    /// on a small VM depends on whether the processes land on the same vCPU, which changes
+    /// from one run to the next; several rounds average over it.
+    #[arg(long, default_value_t = 3)]
+    pub rounds_at_1: usize,
     /// Paths of the load matrix (all by default); with one path, ratios are not reported.
     #[arg(long, value_delimiter = ',')]
     pub paths: Vec<LoadPath>,

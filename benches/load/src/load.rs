@@ -74,6 +74,22 @@ struct Tally {
 // === impl Outcome ===
 
 impl Outcome {
+    /// Two measurements of the same path as one: samples pooled, counts, time and CPU summed.
+    pub fn merge(self, other: Outcome) -> Outcome {
+        Outcome {
+            latencies: self.latencies.merge(other.latencies),
+            errors: self.errors + other.errors,
+            first_error: self.first_error.or(other.first_error),
+            elapsed: self.elapsed + other.elapsed,
+            cpu: self
+                .cpu
+                .iter()
+                .zip(&other.cpu)
+                .map(|(a, b)| Some((*a)? + (*b)?))
+                .collect(),
+        }
+    }
+
     /// Successful calls per second.
     pub fn throughput(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()

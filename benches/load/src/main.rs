@@ -122,6 +122,7 @@ async fn run(args: &Args, mcpmux: &Path, machine: Machine) -> Result<Report, Box
         soak: None,
         gateway_env: args.gateway_env.clone(),
         driver_threads: args.driver_threads,
+        rounds_at_1: args.rounds_at_1,
     };
     eprintln!("starting the fast HTTP backend ...");
     let http_backend = procs::start_http_backend().await?;
@@ -238,9 +239,27 @@ async fn load_matrix(
             warmup: timings.warmup,
             duration: timings.point,
         };
-        for (path, target, watched) in paths.iter().filter(|(p, ..)| args.drives(*p)) {
-            eprintln!("load: {path:?} at concurrency {concurrency} ...");
-            let outcome = load::run(target, point, watched).await?;
+        let rounds = if concurrency == 1 {
+            args.rounds_at_1.max(1)
+        } else {
+            1
+        };
+        let driven: Vec<_> = paths.iter().filter(|(p, ..)| args.drives(*p)).collect();
+        let mut pooled: Vec<Option<load::Outcome>> = driven.iter().map(|_| None).collect();
+        for round in 1..=rounds {
+            for ((path, target, watched), slot) in driven.iter().zip(pooled.iter_mut()) {
+                eprintln!(
+                    "load: {path:?} at concurrency {concurrency} (round {round}/{rounds}) ..."
+                );
+                let outcome = load::run(target, point, watched).await?;
+                *slot = Some(match slot.take() {
+                    Some(earlier) => earlier.merge(outcome),
+                    None => outcome,
+                });
+            }
+        }
+        for ((path, ..), outcome) in driven.iter().zip(pooled) {
+            let outcome = outcome.expect("every driven path ran at least one round");
             report.load.push(LoadRow {
                 path: *path,
                 concurrency,

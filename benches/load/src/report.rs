@@ -57,6 +57,8 @@ pub struct Report {
     pub soak: Option<SoakResult>,
     /// Threads of the driver's runtime.
     pub driver_threads: usize,
+    /// Rounds pooled at concurrency 1.
+    pub rounds_at_1: usize,
     /// Extra environment the gateways ran with (experiments), shown so numbers are not
     /// mistaken for the default build's.
     pub gateway_env: Vec<(String, String)>,
@@ -173,7 +175,7 @@ impl Report {
         let m = &self.machine;
         let _ = writeln!(
             out,
-            "Machine: {} CPUs ({}), Linux {}, load average {} at start; mcpmux {}; {:.0} s per load point after {:.1} s warm-up, one keep-alive HTTP/1.1 connection and session per worker, driver on {} runtime thread(s).\n",
+            "Machine: {} CPUs ({}), Linux {}, load average {} at start; mcpmux {}; {:.0} s per load point after {:.1} s warm-up, one keep-alive HTTP/1.1 connection and session per worker, driver on {} runtime thread(s); concurrency 1 pools {} interleaved rounds.\n",
             m.cpus,
             m.cpu_model,
             m.kernel,
@@ -181,7 +183,8 @@ impl Report {
             m.revision,
             self.timings.point.as_secs_f64(),
             self.timings.warmup.as_secs_f64(),
-            self.driver_threads.max(1)
+            self.driver_threads.max(1),
+            self.rounds_at_1.max(1)
         );
         if !self.gateway_env.is_empty() {
             let env: Vec<String> = self

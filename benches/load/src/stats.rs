@@ -19,6 +19,13 @@ impl Latencies {
         }
     }
 
+    /// The samples of both, as one distribution.
+    pub fn merge(self, other: Latencies) -> Latencies {
+        let mut samples = self.sorted_ns;
+        samples.extend(other.sorted_ns);
+        Latencies::new(samples)
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.sorted_ns.len()
@@ -68,5 +75,15 @@ mod tests {
         assert_eq!(l.p999(), 999.0);
         assert_eq!(l.quantile_us(0.0), 1.0);
         assert!(Latencies::default().p50().is_nan());
+    }
+
+    #[test]
+    fn merged_rounds_are_one_distribution() {
+        let slow = Latencies::new((501..=1000).map(|i| i * 1000).collect());
+        let fast = Latencies::new((1..=500).map(|i| i * 1000).collect());
+        let both = slow.merge(fast);
+        assert_eq!(both.len(), 1000);
+        assert_eq!(both.p50(), 500.0);
+        assert_eq!(both.quantile_us(0.0), 1.0);
     }
 }
