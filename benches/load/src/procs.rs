@@ -201,10 +201,11 @@ pub async fn start_gateway(
     Proc::start(label, command, Stream::Stderr).await
 }
 
-/// The header of every gateway config: loopback, a free port, quiet logs except the address.
+/// The header of every gateway config: loopback, a free port, the default log level (so the
+/// numbers include what logging costs in a default deployment).
 pub fn gateway_config_header(page_size: usize) -> String {
     format!(
-        "host = \"127.0.0.1\"\nport = 0\nlog_level = \"warn,mcpmux::run=info\"\nhot_reload = false\npage_size = {page_size}\n"
+        "host = \"127.0.0.1\"\nport = 0\nlog_level = \"info\"\nhot_reload = false\npage_size = {page_size}\n"
     )
 }
 
