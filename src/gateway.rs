@@ -16,6 +16,7 @@ use tracing::{info, warn};
 use crate::backend::health::Checked;
 use crate::backend::{http_client, Backend, Health};
 use crate::config::Config;
+use crate::protocol::error_codes;
 use crate::protocol::jsonrpc::write_notification;
 use crate::protocol::mcp::ListKind;
 use crate::protocol::{ErrorObject, JsonRpcRequest, Outcome, Request};
@@ -109,7 +110,7 @@ impl Gateway {
         let gateway = Gateway {
             inner: Arc::new(Inner {
                 steer: Steer::new(catalog, config.page_size),
-                sessions: SessionStore::new(config.session_idle_timeout),
+                sessions: SessionStore::new(config.session_idle_timeout, config.max_sessions),
                 config: Arc::new(config),
                 broadcast,
                 shutdown,
@@ -151,7 +152,17 @@ impl Gateway {
         let session = self
             .inner
             .sessions
-            .create(version, params.capabilities, params.client_info);
+            .create(version, params.capabilities, params.client_info)
+            .map_err(|full| {
+                warn!(
+                    max_sessions = full.max,
+                    "initialize refused: session limit reached"
+                );
+                ErrorObject::new(
+                    error_codes::TOO_MANY_SESSIONS,
+                    format!("{full}; retry later, or end unused sessions with DELETE"),
+                )
+            })?;
         let members = self.catalog().members();
         info!(session = %session.id, version, "session started");
         Ok((

@@ -346,3 +346,48 @@ async fn get_opens_an_event_stream_for_the_session() {
     );
     // The stream stays open; dropping the response closes it.
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initialize_past_max_sessions_gets_503_and_other_sessions_keep_working() {
+    let gateway = gateway_with_one_backend(&[("max_sessions", "2")]).await;
+    let first = RawSession::initialize(&gateway.url()).await;
+    let second = RawSession::initialize(&gateway.url()).await;
+
+    let init = json!({
+        "jsonrpc": "2.0", "id": 5, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "one-too-many", "version": "0"}}
+    });
+    let refused = raw::post(&gateway.url(), init.to_string(), &[]).await;
+    assert_eq!(refused.status, 503, "body: {}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert!(refused.header("mcp-session-id").is_none());
+    let message = refused.message();
+    assert_eq!(message["id"], json!(5), "{message}");
+    assert_eq!(message["error"]["code"], json!(-32007), "{message}");
+    assert!(
+        message["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("maximum of 2 sessions")),
+        "{message}"
+    );
+    poll_until(POLL_DEADLINE, "the refusal in the log", || async {
+        gateway
+            .logs()
+            .contains("session limit reached")
+            .then_some(())
+    })
+    .await;
+
+    // The sessions already open are untouched.
+    let echoed = second
+        .call_tool("one__echo", json!({"text": "still here"}))
+        .await;
+    assert!(is_success(&echoed), "{echoed}");
+
+    // Ending one makes room.
+    assert_eq!(first.delete().await.status, 204);
+    let third = RawSession::initialize(&gateway.url()).await;
+    let echoed = third.call_tool("one__echo", json!({"text": "room"})).await;
+    assert!(is_success(&echoed), "{echoed}");
+}

@@ -28,6 +28,7 @@ const ENV_KEYS: &[&str] = &[
     "allowed_origins",
     "allowed_hosts",
     "session_idle_timeout",
+    "max_sessions",
     "backends",
 ];
 

@@ -53,6 +53,10 @@ pub struct Config {
         with = "mcpmux_layers::duration"
     )]
     pub session_idle_timeout: Duration,
+    /// Most live sessions; `initialize` beyond it gets HTTP 503 until sessions end or idle out,
+    /// so a client opening sessions in a loop cannot exhaust memory. Default 100,000.
+    #[serde(default = "defaults::max_sessions")]
+    pub max_sessions: usize,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
     /// `["servers.d/*.toml"]`. Default empty.
     #[serde(default)]
@@ -209,6 +213,9 @@ mod defaults {
     }
     pub fn session_idle_timeout() -> Duration {
         Duration::from_secs(30 * 60)
+    }
+    pub fn max_sessions() -> usize {
+        100_000
     }
     pub fn health_check_interval() -> Duration {
         Duration::from_secs(30)

@@ -16,6 +16,9 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
             config.separator
         ));
     }
+    if config.max_sessions == 0 {
+        problems.push("max_sessions: must be at least 1".into());
+    }
     if config.page_size == 0 {
         problems.push("page_size: must be at least 1".into());
     }

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use super::body::{self, Body};
 use crate::backend::streamable_http::{PROTOCOL_VERSION, SESSION_ID};
 use crate::gateway::Gateway;
-use crate::protocol::error_codes::{INVALID_REQUEST, RATE_LIMITED};
+use crate::protocol::error_codes::{INVALID_REQUEST, RATE_LIMITED, TOO_MANY_SESSIONS};
 use crate::protocol::jsonrpc::write_response;
 use crate::protocol::mcp::LEGACY_VERSIONS;
 use crate::protocol::{ErrorObject, Message};
@@ -130,6 +130,14 @@ fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
             if let Ok(id) = HeaderValue::from_str(&session.id) {
                 response.headers_mut().insert(SESSION_ID, id);
             }
+            response
+        }
+        Err(error) if error.code == TOO_MANY_SESSIONS => {
+            let mut response =
+                body::jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, Some(&req.id), error);
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
         Err(error) => body::jsonrpc_error(StatusCode::BAD_REQUEST, Some(&req.id), error),

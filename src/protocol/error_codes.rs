@@ -26,3 +26,5 @@ pub const CIRCUIT_OPEN: i64 = -32004;
 pub const RATE_LIMITED: i64 = -32005;
 /// The backend answered with something that is not valid MCP.
 pub const BACKEND_PROTOCOL: i64 = -32006;
+/// The gateway holds `max_sessions` sessions already (HTTP 503 on `initialize`).
+pub const TOO_MANY_SESSIONS: i64 = -32007;

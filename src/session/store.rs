@@ -45,25 +45,36 @@ pub struct SessionStore {
     sessions: RwLock<HashMap<Arc<str>, Arc<Session>>>,
     epoch: Instant,
     idle_timeout: Duration,
+    max_sessions: usize,
+}
+
+/// `create` refused: the store holds its maximum.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the gateway already holds its maximum of {max} sessions")]
+pub struct SessionsFull {
+    /// The configured maximum.
+    pub max: usize,
 }
 
 impl SessionStore {
-    /// An empty store whose sessions end after `idle_timeout` without a request.
-    pub fn new(idle_timeout: Duration) -> Self {
+    /// An empty store of at most `max_sessions`, whose sessions end after `idle_timeout`
+    /// without a request.
+    pub fn new(idle_timeout: Duration, max_sessions: usize) -> Self {
         SessionStore {
             sessions: RwLock::new(HashMap::new()),
             epoch: Instant::now(),
             idle_timeout,
+            max_sessions,
         }
     }
 
-    /// Creates a session with a fresh unguessable id.
+    /// Creates a session with a fresh unguessable id, unless the store is full.
     pub fn create(
         &self,
         protocol_version: &'static str,
         client_capabilities: Option<Box<RawValue>>,
         client_info: Option<Box<RawValue>>,
-    ) -> Arc<Session> {
+    ) -> Result<Arc<Session>, SessionsFull> {
         let mut bytes = [0u8; 16];
         rand::rng().fill_bytes(&mut bytes);
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -76,8 +87,14 @@ impl SessionStore {
             initialized: AtomicBool::new(false),
             last_seen: AtomicU64::new(self.now()),
         });
-        self.write().insert(session.id.clone(), session.clone());
-        session
+        let mut sessions = self.write();
+        if sessions.len() >= self.max_sessions {
+            return Err(SessionsFull {
+                max: self.max_sessions,
+            });
+        }
+        sessions.insert(session.id.clone(), session.clone());
+        Ok(session)
     }
 
     /// Finds a session and records that its client was heard from.
@@ -144,9 +161,9 @@ mod tests {
 
     #[test]
     fn creates_finds_and_ends_sessions() {
-        let store = SessionStore::new(Duration::from_secs(60));
-        let a = store.create("2025-11-25", None, None);
-        let b = store.create("2025-11-25", None, None);
+        let store = SessionStore::new(Duration::from_secs(60), 10);
+        let a = store.create("2025-11-25", None, None).unwrap();
+        let b = store.create("2025-11-25", None, None).unwrap();
         assert_ne!(a.id, b.id);
         assert_eq!(a.id.len(), 32);
         assert!(store.touch(&a.id).is_some());
@@ -158,10 +175,26 @@ mod tests {
 
     #[test]
     fn reaps_idle_sessions() {
-        let store = SessionStore::new(Duration::ZERO);
-        let s = store.create("2025-11-25", None, None);
-        s.last_seen.store(0, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(2));
+        let mut store = SessionStore::new(Duration::from_secs(60), 10);
+        // As if the store had been running for two minutes.
+        store.epoch -= Duration::from_secs(120);
+        let idle = store.create("2025-11-25", None, None).unwrap();
+        let busy = store.create("2025-11-25", None, None).unwrap();
+        idle.last_seen.store(0, Ordering::Relaxed);
         assert_eq!(store.reap_idle(), 1);
+        assert!(idle.closed.is_cancelled());
+        assert!(store.touch(&busy.id).is_some());
+    }
+
+    #[test]
+    fn refuses_sessions_past_the_maximum_until_one_ends() {
+        let store = SessionStore::new(Duration::from_secs(60), 2);
+        let first = store.create("2025-11-25", None, None).unwrap();
+        store.create("2025-11-25", None, None).unwrap();
+        let refused = store.create("2025-11-25", None, None).unwrap_err();
+        assert_eq!(refused.max, 2);
+        assert_eq!(store.len(), 2);
+        assert!(store.remove(&first.id));
+        assert!(store.create("2025-11-25", None, None).is_ok());
     }
 }
