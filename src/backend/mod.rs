@@ -7,6 +7,7 @@ pub mod handshake;
 pub mod health;
 pub mod http_client;
 pub mod pending;
+pub mod sse_limit;
 pub mod status;
 pub mod stdio;
 pub mod streamable_http;

@@ -22,6 +22,7 @@ use tracing::{debug, info, warn};
 use super::backoff::Backoff;
 use super::error::BackendError;
 use super::http_client::HttpClient;
+use super::sse_limit::EventLimit;
 use super::status::{Health, Status};
 use super::{answer_server_request, handshake, BackendNotification};
 use crate::protocol::jsonrpc::{write_notification, write_request, write_response};
@@ -29,7 +30,7 @@ use crate::protocol::mcp::InitializeResult;
 use crate::protocol::{Id, JsonRpcRequest, JsonRpcResponse, Message, Outcome};
 use crate::BoxError;
 
-/// Largest reply body accepted from a backend.
+/// Largest reply body, or single event of an event stream, accepted from a backend.
 const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 /// `Mcp-Session-Id`.
 pub const SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -361,7 +362,7 @@ impl Shared {
         session: &Session,
         body: Incoming,
     ) -> Result<Outcome, BoxError> {
-        let mut events = sse_stream::SseStream::new(body);
+        let mut events = sse_stream::SseStream::new(EventLimit::new(body, MAX_REPLY_BYTES));
         while let Some(event) = events.next().await {
             let event = event.map_err(|e| self.lost("call", format!("event stream broke: {e}")))?;
             let Some(data) = event.data.filter(|d| !d.is_empty()) else {
@@ -492,7 +493,8 @@ async fn listen(shared: &Shared, session: &Arc<Session>) {
             return;
         }
     }
-    let mut events = sse_stream::SseStream::new(response.into_body());
+    let mut events =
+        sse_stream::SseStream::new(EventLimit::new(response.into_body(), MAX_REPLY_BYTES));
     while let Some(Ok(event)) = events.next().await {
         if let Some(data) = event.data.filter(|d| !d.is_empty()) {
             if let Ok(message) = Message::parse(data.as_bytes()) {
