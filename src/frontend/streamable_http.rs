@@ -97,19 +97,13 @@ where
             let id = req.id.clone();
             let authorization = parts.headers.get(http::header::AUTHORIZATION).cloned();
             let outcome = gateway.request(&session, req, authorization).await;
-            let retry_after = rate_limited_for(&outcome);
-            let mut response = if accepted.sse_only() {
+            let refusal = outcome.as_ref().err().and_then(Refusal::of);
+            let response = if accepted.sse_only() {
                 sse_single(write_response(Some(&id), &outcome))
             } else {
                 body::json_body(StatusCode::OK, body::jsonrpc_response(Some(&id), &outcome))
             };
-            if let Some(seconds) = retry_after {
-                *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            response
+            Refusal::apply(refusal, response)
         }
         Message::Notification(n) => {
             gateway.notification(&session, &n.method);
@@ -132,15 +126,11 @@ fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
             }
             response
         }
-        Err(error) if error.code == TOO_MANY_SESSIONS => {
-            let mut response =
-                body::jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, Some(&req.id), error);
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-            response
+        Err(error) => {
+            let refusal = Refusal::of(&error);
+            let response = body::jsonrpc_error(StatusCode::BAD_REQUEST, Some(&req.id), error);
+            Refusal::apply(refusal, response)
         }
-        Err(error) => body::jsonrpc_error(StatusCode::BAD_REQUEST, Some(&req.id), error),
     }
 }
 
@@ -289,20 +279,50 @@ fn wants_sse_only(headers: &HeaderMap) -> bool {
     Accepted::of(headers).sse_only()
 }
 
-/// For a rate-limited call: the whole seconds to put in `Retry-After` (at least 1).
-fn rate_limited_for(outcome: &crate::protocol::Outcome) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Data {
-        retry_after_ms: u64,
+/// An error about the gateway's capacity rather than the call, which the reply's HTTP status
+/// and `Retry-After` carry too: a rate limit (429) or the session limit (503).
+#[derive(Debug, Clone, Copy)]
+struct Refusal {
+    status: StatusCode,
+    /// Whole seconds, at least 1.
+    retry_after: u64,
+}
+
+impl Refusal {
+    fn of(error: &ErrorObject) -> Option<Refusal> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            retry_after_ms: u64,
+        }
+        let (status, millis) = match error.code {
+            RATE_LIMITED => (
+                StatusCode::TOO_MANY_REQUESTS,
+                error
+                    .data
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<Data>(d.get()).ok())
+                    .map_or(1000, |d| d.retry_after_ms),
+            ),
+            TOO_MANY_SESSIONS => (StatusCode::SERVICE_UNAVAILABLE, 1000),
+            _ => return None,
+        };
+        Some(Refusal {
+            status,
+            retry_after: millis.div_ceil(1000).max(1),
+        })
     }
-    let error = outcome.as_ref().err().filter(|e| e.code == RATE_LIMITED)?;
-    let millis = error
-        .data
-        .as_deref()
-        .and_then(|d| serde_json::from_str::<Data>(d.get()).ok())
-        .map_or(1000, |d| d.retry_after_ms);
-    Some(millis.div_ceil(1000).max(1))
+
+    /// Sets the status and `Retry-After` of `response` when there is a refusal.
+    fn apply(refusal: Option<Refusal>, mut response: Response<Body>) -> Response<Body> {
+        if let Some(refusal) = refusal {
+            *response.status_mut() = refusal.status;
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(refusal.retry_after));
+        }
+        response
+    }
 }
 
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
