@@ -76,10 +76,10 @@ impl Gateway {
         shutdown: CancellationToken,
         tasks: &TaskTracker,
     ) -> Result<Gateway, StartError> {
-        let client = http_client::build().map_err(StartError::Other)?;
+        let connector = http_client::build().map_err(StartError::Other)?;
         let mut members = Vec::new();
         for (alias, backend_config) in config.backends.iter().filter(|(_, b)| b.enabled) {
-            let backend = Backend::start(alias, backend_config, &client, &shutdown, tasks)?;
+            let backend = Backend::start(alias, backend_config, &connector, &shutdown, tasks)?;
             let namer = Namer::new(
                 backend_config.effective_prefix(alias),
                 &config.separator,

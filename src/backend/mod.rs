@@ -6,6 +6,7 @@ pub mod error;
 pub mod handshake;
 pub mod health;
 pub mod http_client;
+pub mod http_pool;
 pub mod pending;
 pub mod sse_limit;
 pub mod status;
@@ -98,7 +99,7 @@ impl Backend {
     pub fn start(
         alias: &str,
         config: &BackendConfig,
-        client: &http_client::HttpClient,
+        connector: &http_client::Connector,
         parent: &CancellationToken,
         tasks: &TaskTracker,
     ) -> Result<Backend, BuildError> {
@@ -132,17 +133,20 @@ impl Backend {
                     .url
                     .as_deref()
                     .ok_or_else(|| invalid("a url is required".into()))?;
+                let url: http::Uri = url
+                    .parse()
+                    .map_err(|e| invalid(format!("url `{url}`: {e}")))?;
+                let pool = http_pool::HttpPool::new(connector.clone(), url.clone())
+                    .map_err(|e| invalid(format!("url: {e}")))?;
                 let spec = streamable_http::HttpSpec {
-                    url: url
-                        .parse()
-                        .map_err(|e| invalid(format!("url `{url}`: {e}")))?,
+                    url,
                     headers: header_map(&alias, &config.headers)?,
                     connect_timeout: config.connect_timeout,
                 };
                 BoxCloneSyncService::new(streamable_http::HttpTransport::spawn(
                     alias.clone(),
                     spec,
-                    client.clone(),
+                    pool,
                     status_tx,
                     notifications.clone(),
                     shutdown.clone(),

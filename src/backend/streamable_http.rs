@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use tokio::sync::{broadcast, watch, Mutex};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::backoff::Backoff;
 use super::error::BackendError;
-use super::http_client::HttpClient;
+use super::http_pool::{HttpPool, PooledBody};
 use super::sse_limit::EventLimit;
 use super::status::{Health, Status};
 use super::{answer_server_request, handshake, BackendNotification};
@@ -59,7 +58,7 @@ pub struct HttpTransport {
 struct Shared {
     alias: Arc<str>,
     spec: HttpSpec,
-    client: HttpClient,
+    client: HttpPool,
     session: ArcSwapOption<Session>,
     /// Serialises (re)initialization so a burst of calls triggers one handshake.
     connecting: Mutex<()>,
@@ -92,7 +91,7 @@ impl HttpTransport {
     pub fn spawn(
         alias: Arc<str>,
         spec: HttpSpec,
-        client: HttpClient,
+        client: HttpPool,
         status: watch::Sender<Status>,
         notifications: broadcast::Sender<BackendNotification>,
         shutdown: CancellationToken,
@@ -251,7 +250,7 @@ impl Shared {
         let body = Bytes::from(write_notification(method, None));
         let request = self.request(Method::POST, session, &HeaderMap::new(), Full::new(body));
         if let Ok(request) = request {
-            if let Err(e) = self.client.request(request).await {
+            if let Err(e) = self.client.send(request).await {
                 debug!(backend = %self.alias, error = %e, method, "notification not delivered");
             }
         }
@@ -278,7 +277,7 @@ impl Shared {
         let request = self
             .request(Method::POST, session, &req.headers, Full::new(body))
             .map_err(PostError::Failed)?;
-        let response = self.client.request(request).await.map_err(|e| {
+        let response = self.client.send(request).await.map_err(|e| {
             let error = BackendError::Unavailable {
                 backend: self.alias.clone(),
                 reason: format!("request to {} failed: {}", self.spec.url, error_chain(&e)).into(),
@@ -320,10 +319,8 @@ impl Shared {
         extra: &HeaderMap,
         body: Full<Bytes>,
     ) -> Result<http::Request<Full<Bytes>>, BoxError> {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(self.spec.url.clone())
-            .body(body)?;
+        // The pool sets the URI (origin-form or absolute, by protocol).
+        let mut request = http::Request::builder().method(method).body(body)?;
         let headers = request.headers_mut();
         headers.insert(CONTENT_TYPE, JSON);
         headers.insert(ACCEPT, ACCEPT_BOTH);
@@ -342,7 +339,7 @@ impl Shared {
         Ok(request)
     }
 
-    async fn read_json_reply(&self, id: i64, body: Incoming) -> Result<Outcome, BoxError> {
+    async fn read_json_reply(&self, id: i64, body: PooledBody) -> Result<Outcome, BoxError> {
         let bytes = Limited::new(body, MAX_REPLY_BYTES)
             .collect()
             .await
@@ -360,7 +357,7 @@ impl Shared {
         &self,
         id: i64,
         session: &Session,
-        body: Incoming,
+        body: PooledBody,
     ) -> Result<Outcome, BoxError> {
         let mut events = sse_stream::SseStream::new(EventLimit::new(body, MAX_REPLY_BYTES));
         while let Some(event) = events.next().await {
@@ -390,7 +387,7 @@ impl Shared {
                 if let Ok(request) =
                     self.request(Method::POST, session, &HeaderMap::new(), Full::new(body))
                 {
-                    let _ = self.client.request(request).await;
+                    let _ = self.client.send(request).await;
                 }
             }
             Message::Response(r) => {
@@ -399,7 +396,7 @@ impl Shared {
         }
     }
 
-    async fn status_error(&self, response: http::Response<Incoming>) -> BackendError {
+    async fn status_error(&self, response: http::Response<PooledBody>) -> BackendError {
         let status = response.status();
         let body = Limited::new(response.into_body(), 4096)
             .collect()
@@ -473,7 +470,7 @@ async fn listen(shared: &Shared, session: &Arc<Session>) {
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     request.headers_mut().remove(CONTENT_TYPE);
-    let response = match shared.client.request(request).await {
+    let response = match shared.client.send(request).await {
         Ok(r) => r,
         Err(e) => {
             debug!(backend = %shared.alias, error = %e, "GET stream failed");
@@ -522,7 +519,7 @@ async fn close_session(shared: &Shared, session: &Session) {
         &HeaderMap::new(),
         Full::new(Bytes::new()),
     ) {
-        let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.request(request)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), shared.client.send(request)).await;
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Machine {
     pub load_average: String,
     /// mcpmux revision (`git describe`), if known.
     pub revision: String,
+    /// How an idle vCPU waits for work: the cpuidle driver and, under `haltpoll`, how long a
+    /// guest polls before it halts. At concurrency 1 every process hop wakes an idle vCPU, so
+    /// this sets most of the latency a hop adds (see benches/README.md).
+    pub idle: String,
 }
 
 /// Everything a run measured.
@@ -102,12 +106,29 @@ impl Machine {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_else(|| "unknown".into());
         Machine {
+            idle: idle_wait(),
             cpus: std::thread::available_parallelism().map_or(0, usize::from),
             cpu_model,
             kernel,
             load_average,
             revision,
         }
+    }
+}
+
+/// The cpuidle driver and, when it is `haltpoll`, `guest_halt_poll_ns`.
+fn idle_wait() -> String {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|v| v.trim().to_string())
+    };
+    let Some(driver) = read("/sys/devices/system/cpu/cpuidle/current_driver") else {
+        return "cpuidle driver unknown".into();
+    };
+    match read("/sys/module/haltpoll/parameters/guest_halt_poll_ns") {
+        Some(ns) if driver == "haltpoll" => format!("cpuidle haltpoll, guest_halt_poll_ns={ns}"),
+        _ => format!("cpuidle {driver}"),
     }
 }
 
@@ -175,10 +196,11 @@ impl Report {
         let m = &self.machine;
         let _ = writeln!(
             out,
-            "Machine: {} CPUs ({}), Linux {}, load average {} at start; mcpmux {}; {:.0} s per load point after {:.1} s warm-up, one keep-alive HTTP/1.1 connection and session per worker, driver on {} runtime thread(s); concurrency 1 pools {} interleaved rounds.\n",
+            "Machine: {} CPUs ({}), Linux {}, {}, load average {} at start; mcpmux {}; {:.0} s per load point after {:.1} s warm-up, one keep-alive HTTP/1.1 connection and session per worker, driver on {} runtime thread(s); concurrency 1 pools {} interleaved rounds.\n",
             m.cpus,
             m.cpu_model,
             m.kernel,
+            m.idle,
             m.load_average,
             m.revision,
             self.timings.point.as_secs_f64(),
