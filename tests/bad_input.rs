@@ -391,3 +391,88 @@ async fn initialize_past_max_sessions_gets_503_and_other_sessions_keep_working()
     let echoed = third.call_tool("one__echo", json!({"text": "room"})).await;
     assert!(is_success(&echoed), "{echoed}");
 }
+
+/// A request for `/healthz` written on a raw connection.
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+/// Reads from `stream` until a whole response head has arrived (or the peer closes).
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(POLL_DEADLINE, stream.read(&mut buf))
+            .await
+            .expect("a response within the deadline")
+            .expect("read");
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_max_connections_new_connections_wait_until_one_closes() {
+    use tokio::io::AsyncWriteExt;
+    let gateway = gateway_with_one_backend(&[("max_connections", "2")]).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(gateway.addr())
+            .await
+            .expect("connect");
+        stream.write_all(HEALTHZ).await.expect("write");
+        assert!(read_head(&mut stream).await.starts_with("HTTP/1.1 200"));
+        open.push(stream);
+    }
+
+    // The third connects (the kernel's backlog) but is not served while two are open.
+    let mut waiting = tokio::net::TcpStream::connect(gateway.addr())
+        .await
+        .expect("connect");
+    waiting.write_all(HEALTHZ).await.expect("write");
+    poll_until(POLL_DEADLINE, "the limit in the log", || async {
+        gateway
+            .logs()
+            .contains("connection limit reached")
+            .then_some(())
+    })
+    .await;
+    let mut buf = [0u8; 64];
+    assert!(
+        matches!(waiting.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "no answer while the limit holds"
+    );
+
+    // Closing one lets it in; the other open connection still works.
+    drop(open.pop());
+    assert!(read_head(&mut waiting).await.starts_with("HTTP/1.1 200"));
+    let still_open = &mut open[0];
+    still_open.write_all(HEALTHZ).await.expect("write");
+    assert!(read_head(still_open).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let gateway = gateway_with_one_backend(&[("header_read_timeout", "\"300ms\"")]).await;
+    let mut slow = tokio::net::TcpStream::connect(gateway.addr())
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    // The gateway ends the connection: end of stream (or a 408 before it).
+    let head = read_head(&mut slow).await;
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 408"),
+        "got {head:?}"
+    );
+    // Other clients are unaffected.
+    let session = RawSession::initialize(&gateway.url()).await;
+    let echoed = session
+        .call_tool("one__echo", json!({"text": "fine"}))
+        .await;
+    assert!(is_success(&echoed), "{echoed}");
+}

@@ -29,6 +29,8 @@ const ENV_KEYS: &[&str] = &[
     "allowed_hosts",
     "session_idle_timeout",
     "max_sessions",
+    "max_connections",
+    "header_read_timeout",
     "backends",
 ];
 

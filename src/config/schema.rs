@@ -57,6 +57,19 @@ pub struct Config {
     /// so a client opening sessions in a loop cannot exhaust memory. Default 100,000.
     #[serde(default = "defaults::max_sessions")]
     pub max_sessions: usize,
+    /// Most open client connections; past it new connections wait in the listen backlog until
+    /// one closes, so a flood of connections cannot exhaust memory or file descriptors.
+    /// Default 10,000.
+    #[serde(default = "defaults::max_connections")]
+    pub max_connections: usize,
+    /// A client must send a request's headers within this long, and an idle keep-alive
+    /// connection is closed after it, so slow or silent clients cannot hold connections.
+    /// Default 30 s.
+    #[serde(
+        default = "defaults::header_read_timeout",
+        with = "mcpmux_layers::duration"
+    )]
+    pub header_read_timeout: Duration,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
     /// `["servers.d/*.toml"]`. Default empty.
     #[serde(default)]
@@ -216,6 +229,12 @@ mod defaults {
     }
     pub fn max_sessions() -> usize {
         100_000
+    }
+    pub fn max_connections() -> usize {
+        10_000
+    }
+    pub fn header_read_timeout() -> Duration {
+        Duration::from_secs(30)
     }
     pub fn health_check_interval() -> Duration {
         Duration::from_secs(30)

@@ -19,6 +19,12 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
     if config.max_sessions == 0 {
         problems.push("max_sessions: must be at least 1".into());
     }
+    if config.max_connections == 0 {
+        problems.push("max_connections: must be at least 1".into());
+    }
+    if config.header_read_timeout.is_zero() {
+        problems.push("header_read_timeout: must be longer than 0".into());
+    }
     if config.page_size == 0 {
         problems.push("page_size: must be at least 1".into());
     }
@@ -158,6 +164,20 @@ mod tests {
         assert!(problems[0].starts_with("backends.bad:"), "{problems:?}");
         let problems = validate(&config("[backends.web]\nurl='ftp://x'\n")).unwrap_err();
         assert!(problems[0].starts_with("backends.web.url:"), "{problems:?}");
+    }
+
+    #[test]
+    fn rejects_zero_limits_by_name() {
+        let problems = validate(&config(
+            "max_sessions = 0\nmax_connections = 0\nheader_read_timeout = 0\n",
+        ))
+        .unwrap_err();
+        for field in ["max_sessions:", "max_connections:", "header_read_timeout:"] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(field)),
+                "{field} {problems:?}"
+            );
+        }
     }
 
     #[test]
