@@ -432,13 +432,11 @@ async fn past_max_connections_new_connections_wait_until_one_closes() {
         .await
         .expect("connect");
     waiting.write_all(HEALTHZ).await.expect("write");
-    poll_until(POLL_DEADLINE, "the limit in the log", || async {
-        gateway
-            .logs()
-            .contains("connection limit reached")
-            .then_some(())
-    })
-    .await;
+    gateway
+        .wait_for_log("about the connection limit", |line| {
+            line.contains("connection limit reached")
+        })
+        .await;
     let mut buf = [0u8; 64];
     assert!(
         matches!(waiting.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
