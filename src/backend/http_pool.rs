@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
 use bytes::Bytes;
 use http::header::HOST;
 use http::{HeaderValue, Request, Response, Uri};
@@ -50,8 +51,9 @@ struct Inner {
     /// `Host` for HTTP/1.1 requests.
     host: HeaderValue,
     idle: Mutex<Vec<Idle>>,
-    /// The shared HTTP/2 connection, once TLS negotiated `h2`.
-    h2: Mutex<Option<http2::SendRequest<RequestBody>>>,
+    /// The shared HTTP/2 connection, once TLS negotiated `h2`. Read on every request, so it is
+    /// an atomic pointer rather than a lock: most backends speak HTTP/1.1 and find it empty.
+    h2: ArcSwapOption<http2::SendRequest<RequestBody>>,
     /// Speak HTTP/2 without negotiation (tests of the HTTP/2 path over plain TCP).
     h2_prior_knowledge: bool,
 }
@@ -118,7 +120,7 @@ impl HttpPool {
                 target,
                 host,
                 idle: Mutex::new(Vec::new()),
-                h2: Mutex::new(None),
+                h2: ArcSwapOption::empty(),
                 h2_prior_knowledge,
             }),
         })
@@ -177,10 +179,6 @@ impl Inner {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_h2(&self) -> MutexGuard<'_, Option<http2::SendRequest<RequestBody>>> {
-        self.h2.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The most recently used idle connection that is still fresh; stale ones are closed.
     fn take_idle(&self) -> Option<http1::SendRequest<RequestBody>> {
         let mut idle = self.lock_idle();
@@ -205,16 +203,14 @@ impl Inner {
         }
     }
 
+    /// The shared HTTP/2 connection while it is open; a closed one is forgotten.
     fn shared_h2(&self) -> Option<http2::SendRequest<RequestBody>> {
-        let mut slot = self.lock_h2();
-        match slot.as_ref() {
-            Some(h2) if !h2.is_closed() => Some(h2.clone()),
-            Some(_) => {
-                *slot = None;
-                None
-            }
-            None => None,
+        let h2 = self.h2.load_full()?;
+        if h2.is_closed() {
+            self.h2.compare_and_swap(&h2, None);
+            return None;
         }
+        Some((*h2).clone())
     }
 
     fn leased(
@@ -261,7 +257,7 @@ impl Inner {
                     debug!(%backend, error = %e, "HTTP/2 connection to backend ended");
                 }
             });
-            *self.lock_h2() = Some(sender.clone());
+            self.h2.store(Some(Arc::new(sender.clone())));
             return Ok(Fresh::Http2(sender));
         }
         let (sender, connection) = http1::handshake(io)
@@ -316,9 +312,13 @@ impl PooledBody {
     /// the next request (a `ready()` at checkout covers the moment in between).
     fn release_if_ended(&mut self) {
         if self.body.is_end_stream() {
-            if let Some(lease) = self.lease.take() {
-                lease.pool.give_back(lease.sender);
-            }
+            self.release();
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.pool.give_back(lease.sender);
         }
     }
 }
@@ -343,11 +343,7 @@ impl Body for PooledBody {
         let this = &mut *self;
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         match &polled {
-            Poll::Ready(None) => {
-                if let Some(lease) = this.lease.take() {
-                    lease.pool.give_back(lease.sender);
-                }
-            }
+            Poll::Ready(None) => this.release(),
             Poll::Ready(Some(Ok(_))) => this.release_if_ended(),
             // An error or a body dropped part-way: the connection is not reusable, and
             // dropping the lease lets hyper close it.
