@@ -9,7 +9,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use mcpmux::protocol::jsonrpc::{raw_string, write_request, write_response, RawObject};
+use mcpmux::protocol::jsonrpc::{raw_string, write_request, write_response};
+use mcpmux::protocol::RawObject;
 use mcpmux::protocol::{Id, JsonRpcRequest, Message};
 
 /// A JSON object of roughly `bytes` bytes: nested items with strings and numbers, like a real

@@ -8,7 +8,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mcpmux::protocol::{JsonRpcRequest, Message, RawJson};
+use mcpmux::session::subscriptions::Subscriptions;
 use mcpmux::steer::Steer;
+use std::sync::Arc;
 use tower::ServiceExt;
 
 fn request(body: &str) -> JsonRpcRequest {
@@ -23,7 +25,11 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let steer = Steer::new(support::catalog(50, 100), 10_000);
+    let steer = Steer::new(
+        support::catalog(50, 100),
+        Arc::new(Subscriptions::default()),
+        10_000,
+    );
     let call = request(
         r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"b042__tool_0042","arguments":{"text":"hello"}}}"#,
     );
@@ -31,11 +37,9 @@ fn bench(c: &mut Criterion) {
     let check = runtime
         .block_on(steer.clone().oneshot(call.clone()))
         .expect("steer answers");
-    assert_eq!(check.outcome.expect("routed").get(), r#""ok""#);
+    assert_eq!(check.get(), r#""ok""#);
     let listed = runtime
         .block_on(steer.clone().oneshot(list.clone()))
-        .expect("steer answers")
-        .outcome
         .expect("listed");
     let listed: serde_json::Value = serde_json::from_str(listed.get()).expect("JSON");
     assert_eq!(listed["tools"].as_array().map(Vec::len), Some(5000));
@@ -48,7 +52,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("tools_list_one_page", |b| {
         b.to_async(&runtime).iter(|| async {
             let response = steer.clone().oneshot(black_box(list.clone())).await;
-            let page: RawJson = response.expect("answers").outcome.expect("listed");
+            let page: RawJson = response.expect("listed");
             page
         })
     });

@@ -4,6 +4,7 @@
 //! transport per module, each a `tower::Service`), `steer` (routing, namespacing, catalog),
 //! `session` (client sessions), `frontend` (wire adapters), `config`, `telemetry`.
 
+pub mod auth;
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -31,6 +31,7 @@ impl Running {
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         let _ = self.server.await;
+        self.gateway.sessions().end_all();
         // Supervisors stop their processes (SIGTERM, grace, SIGKILL to the group) before the
         // runtime goes away; the bound only guards against a supervisor that cannot finish.
         self.backends.close();
@@ -52,6 +53,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    let auth = crate::auth::Authenticator::from_config(&config.auth).map_err(StartError::Other)?;
     let shutdown = CancellationToken::new();
     let supervisors = TaskTracker::new();
     let gateway = Gateway::build(config, shutdown.clone(), &supervisors)?;
@@ -62,7 +64,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .filter(|b| b.enabled)
         .count();
     info!(backends, "listening addr={addr}");
-    let server = tokio::spawn(server::serve(gateway.clone(), listener));
+    let server = tokio::spawn(server::serve(gateway.clone(), auth, listener));
     Ok(Running {
         addr,
         gateway,

@@ -13,7 +13,7 @@ use serde_json::json;
 async fn expired_backend_session_is_reinitialized_transparently() {
     let backend = FaultBackend::start().await;
     let config = format!(
-        "host = \"127.0.0.1\"\nport = 0\n[backends.web]\nurl = \"{}\"\nhealth_check_interval = 0\n\
+        "host = \"127.0.0.1\"\nport = 0\n[backends.web]\nurl = \"{}\"\npool = \"shared\"\nhealth_check_interval = 0\n\
          retry = {{ enabled = false }}\n",
         backend.url()
     );

@@ -184,15 +184,39 @@ async fn idempotent_tools_from_config_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limited_client_gets_429_and_others_do_not() {
-    let (_backend, gateway, limited) =
-        start("rate_limit = { per_principal = { requests_per_second = 0.01, burst = 2 } }").await;
+async fn rate_limits_are_per_principal_and_a_new_session_does_not_reset_them() {
+    let backend = FaultBackend::start().await;
+    let config = format!(
+        r#"
+host = "127.0.0.1"
+port = 0
+
+[auth.tokens]
+alice = "alice-token-0123456789"
+bob = "bob-token-0123456789"
+
+[backends.flaky]
+url = "{}"
+health_check_interval = 0
+rate_limit = {{ per_principal = {{ requests_per_second = 0.01, burst = 2 }} }}
+
+[backends.ok]
+command = "{}"
+args = ["example-server"]
+"#,
+        backend.url(),
+        example_server_cmd()
+    );
+    let gateway = GatewayProcess::start(&config).await;
+    gateway.wait_ready().await;
+    let as_ = |token: &str| vec![("authorization".to_string(), format!("Bearer {token}"))];
+    let alice = RawSession::initialize_with(&gateway.url(), as_("alice-token-0123456789")).await;
     let call = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"flaky__read","arguments":{}}});
     for _ in 0..2 {
-        let response = limited.post_json(&call).await;
+        let response = alice.post_json(&call).await;
         assert_eq!(response.status, 200, "{}", response.body);
     }
-    let refused = limited.post_json(&call).await;
+    let refused = alice.post_json(&call).await;
     assert_eq!(refused.status, 429, "{}", refused.body);
     let retry_after: u64 = refused
         .header("retry-after")
@@ -202,10 +226,15 @@ async fn rate_limited_client_gets_429_and_others_do_not() {
     assert!(retry_after >= 1, "{retry_after}");
     assert_eq!(refused.error_code(), -32005, "{}", refused.body);
 
-    // Another client has its own bucket; the other backend is not limited at all.
-    let other = RawSession::initialize(&gateway.url()).await;
-    assert_eq!(other.post_json(&call).await.status, 200);
-    let echo = limited.call_tool("ok__echo", json!({"text": "free"})).await;
+    // A new session of the same principal shares the bucket: it cannot reset the limit.
+    let alice_again =
+        RawSession::initialize_with(&gateway.url(), as_("alice-token-0123456789")).await;
+    assert_eq!(alice_again.post_json(&call).await.status, 429);
+
+    // Another principal has its own bucket; the other backend is not limited at all.
+    let bob = RawSession::initialize_with(&gateway.url(), as_("bob-token-0123456789")).await;
+    assert_eq!(bob.post_json(&call).await.status, 200);
+    let echo = alice.call_tool("ok__echo", json!({"text": "free"})).await;
     assert_eq!(tool_text(&echo), Some("free"), "{echo}");
 }
 

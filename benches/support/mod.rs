@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use mcpmux::backend::health::Checked;
-use mcpmux::backend::{Backend, BackendService, Status};
+use mcpmux::backend::{Backend, BackendService};
 use mcpmux::config::schema::ToolFilter;
 use mcpmux::config::BackendConfig;
 use mcpmux::protocol::jsonrpc::raw_string;
@@ -13,8 +12,6 @@ use mcpmux::steer::catalog::{CatalogStore, Member};
 use mcpmux::steer::names::Namer;
 use mcpmux::BoxError;
 use serde_json::value::RawValue;
-use tokio::sync::{broadcast, watch};
-use tokio_util::sync::CancellationToken;
 use tower::util::BoxCloneSyncService;
 
 /// A backend that answers every call at once with `{"content":[]}`-like text, in memory.
@@ -26,22 +23,11 @@ pub fn echo_service() -> BackendService {
     }))
 }
 
-/// A backend whose service is [`echo_service`]; no transport, no background tasks. Built field by
-/// field, so a new `Backend` field needs a line here.
-fn backend(alias: &str) -> Arc<Backend> {
+/// A backend whose service is [`echo_service`]; no transport, no background tasks.
+fn backend(alias: &str, slot: usize) -> Arc<Backend> {
     let config: BackendConfig =
         serde_json::from_str(r#"{"command":"unused"}"#).expect("a minimal backend config");
-    let (_, status) = watch::channel(Status::default());
-    Arc::new(Backend {
-        alias: alias.into(),
-        config,
-        service: echo_service(),
-        status,
-        notifications: broadcast::channel(1).0,
-        shutdown: CancellationToken::new(),
-        breaker: None,
-        checked: watch::channel(Checked::Unknown).1,
-    })
+    Arc::new(Backend::in_memory(alias, slot, config, echo_service()))
 }
 
 /// One tool entry as a backend lists it.
@@ -60,13 +46,13 @@ pub fn catalog(backends: usize, tools: usize) -> Arc<CatalogStore> {
             let alias = format!("b{b:03}");
             Member {
                 namer: Namer::new(&alias, "__", &ToolFilter::default()).expect("no globs"),
-                backend: backend(&alias),
+                backend: backend(&alias, b),
             }
         })
         .collect();
     let store = Arc::new(CatalogStore::new(members.clone(), "__"));
     for member in &members {
-        let alias = member.backend.alias.clone();
+        let alias = member.backend.alias().clone();
         store.set_list(
             &alias,
             ListKind::Tools,

@@ -1,5 +1,5 @@
 //! Generic tower layers for an mcpmux backend stack: timeout, retry, circuit breaker, rate
-//! limit, auth header injection and tracing, plus [`stack::build`] that assembles them from a
+//! limit, in-flight bound, auth header injection and tracing, plus [`stack::build`] that assembles them from a
 //! backend's [`StackConfig`].
 //!
 //! The layers know nothing about MCP beyond the [`CallInfo`] and [`OutboundHeaders`] traits
@@ -12,6 +12,7 @@ pub mod auth_inject;
 pub mod circuit_breaker;
 mod config_error;
 pub mod duration;
+pub mod in_flight;
 pub mod rate_limit;
 pub mod request;
 pub mod retry;
@@ -24,6 +25,7 @@ mod test_support;
 
 pub use crate::circuit_breaker::{BreakerHandle, CircuitOpen, CircuitState};
 pub use crate::config_error::InvalidConfig;
+pub use crate::in_flight::Overloaded;
 pub use crate::rate_limit::{RateLimited, Scope};
 pub use crate::request::{never_sent, BoxError, CallInfo, NeverSent, OutboundHeaders, RetrySafety};
 pub use crate::stack::{build, Stack, StackConfig, StackError, StackHooks};

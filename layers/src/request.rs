@@ -44,7 +44,7 @@ pub trait OutboundHeaders {
 /// A failure that provably happened before the request reached the backend (connect refused,
 /// process not running), so repeating it cannot execute anything twice.
 #[derive(Debug, thiserror::Error)]
-#[error("request never reached the backend")]
+#[error("request never reached the backend: {0}")]
 pub struct NeverSent(#[source] BoxError);
 
 // === impl NeverSent ===

@@ -1,9 +1,10 @@
 //! Builds one backend's stack from its config, outermost layer first:
-//! trace, rate limit, circuit breaker, retry, timeout, auth inject, transport.
+//! trace, rate limit, in-flight bound, circuit breaker, retry, timeout, auth inject, transport.
 //!
-//! Why this order: the span covers everything, rate-limited calls never count as backend
-//! failures, the breaker sees one outcome per call however many times it was retried, each
-//! retry attempt gets its own timeout, and credentials are set on every attempt.
+//! Why this order: the span covers everything, refused calls (rate limit, in-flight bound)
+//! never count as backend failures, the breaker sees one outcome per call however many times
+//! it was retried, each retry attempt gets its own timeout, and credentials are set on every
+//! attempt.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,6 +18,7 @@ use tower::{Service, ServiceBuilder};
 use crate::auth_inject::{AuthConfig, AuthConfigError, AuthInjectLayer, ClientAuthorization};
 use crate::circuit_breaker::{BreakerConfig, BreakerHandle, CircuitBreakerLayer, StateHook};
 use crate::config_error::InvalidConfig;
+use crate::in_flight::InFlightLayer;
 use crate::rate_limit::{RateLimitConfig, RateLimitHook, RateLimitLayer};
 use crate::request::{BoxError, CallInfo, OutboundHeaders};
 use crate::retry::{RetryConfig, RetryHook, RetryLayer};
@@ -47,6 +49,9 @@ pub struct StackConfig {
     /// Whether the client's own `Authorization` header reaches the backend. Default `false`
     /// (the MCP spec forbids token passthrough).
     pub forward_client_authorization: bool,
+    /// Most calls in flight to the backend; beyond it calls are refused at once with a clear
+    /// error instead of queueing. `0` means no bound. Default 256.
+    pub max_in_flight: usize,
 }
 
 /// Callbacks through which the gateway counts what the layers do; all optional.
@@ -91,6 +96,7 @@ impl Default for StackConfig {
             rate_limit: None,
             auth: None,
             forward_client_authorization: false,
+            max_in_flight: 256,
         }
     }
 }
@@ -133,6 +139,8 @@ where
 {
     let backend: Arc<str> = Arc::from(backend);
     let rate_limit = rate_limit_layer(&backend, cfg, hooks.on_rate_limited)?;
+    let in_flight =
+        (cfg.max_in_flight > 0).then(|| InFlightLayer::new(backend.clone(), cfg.max_in_flight));
     let breaker = breaker_layer(&backend, cfg, hooks.on_circuit_state)?;
     let retry = retry_layer(&backend, cfg, hooks.on_retry)?;
     let timeout = timeout_layer(&backend, cfg);
@@ -142,6 +150,7 @@ where
     let service = ServiceBuilder::new()
         .layer(TraceLayer::new(backend))
         .option_layer(rate_limit)
+        .option_layer(in_flight)
         .option_layer(breaker)
         .option_layer(retry)
         .option_layer(timeout)

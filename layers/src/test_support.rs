@@ -127,3 +127,15 @@ where
 pub fn ready(result: Result<&'static str, BoxError>) -> TestFuture<&'static str> {
     Box::pin(std::future::ready(result))
 }
+
+/// Yields until `condition` holds (spawned tasks make progress meanwhile); panics after a
+/// bounded number of turns so a broken test fails instead of hanging.
+pub async fn wait_until(condition: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if condition() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("condition never held");
+}

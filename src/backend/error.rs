@@ -35,14 +35,14 @@ pub enum BackendError {
         detail: String,
     },
     /// An HTTP backend answered with an error status.
-    #[error("backend `{backend}` answered HTTP {status}: {body}")]
+    #[error("backend `{backend}` answered HTTP {status}{detail}")]
     Status {
         /// The backend alias.
         backend: Arc<str>,
         /// The HTTP status.
         status: http::StatusCode,
-        /// The start of the response body.
-        body: String,
+        /// What is said of the body (never the body itself: it may echo credentials).
+        detail: String,
     },
 }
 

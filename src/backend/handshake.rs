@@ -7,13 +7,19 @@ use crate::protocol::mcp::{InitializeResult, LATEST_LEGACY, LEGACY_VERSIONS};
 use crate::protocol::{JsonRpcRequest, JsonRpcResponse};
 use crate::BoxError;
 
-/// The params mcpmux sends: its own identity, and no client capabilities it cannot bridge yet.
+/// The params mcpmux sends: its own identity, and the client capabilities it can bridge, so
+/// backends offer the tools that need them. Whether a given client can answer is checked when
+/// a backend asks (a client that cannot gets nothing; the backend gets an error at once).
 pub fn initialize_params() -> JsonRpcRequest {
     JsonRpcRequest::new(
         "initialize",
         Some(to_raw(&serde_json::json!({
             "protocolVersion": LATEST_LEGACY,
-            "capabilities": {},
+            "capabilities": {
+                "roots": { "listChanged": true },
+                "sampling": {},
+                "elicitation": { "form": {}, "url": {} },
+            },
             "clientInfo": { "name": "mcpmux", "version": env!("CARGO_PKG_VERSION") },
         }))),
     )

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcpmux_layers::BreakerHandle;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::{info, warn};
@@ -41,7 +41,12 @@ pub struct HealthCheck {
     pub timeout: Duration,
     /// Where verdicts are published.
     pub verdict: watch::Sender<Checked>,
+    /// Told to restart the backend after [`RESTART_AFTER`] failed pings in a row.
+    pub restart: Option<Arc<Notify>>,
 }
+
+/// Failed pings in a row after which a backend that is up but not answering is restarted.
+pub const RESTART_AFTER: u32 = 3;
 
 impl HealthCheck {
     /// Runs until `shutdown`.
@@ -49,6 +54,7 @@ impl HealthCheck {
         let mut tick =
             tokio::time::interval_at(tokio::time::Instant::now() + self.interval, self.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures = 0u32;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -59,7 +65,15 @@ impl HealthCheck {
                 continue;
             }
             let result = self.ping().await;
+            failures = if result.is_ok() { 0 } else { failures + 1 };
             self.publish(result);
+            if failures >= RESTART_AFTER {
+                if let Some(restart) = &self.restart {
+                    warn!(backend = %self.alias, failures, "backend up but not answering pings; restarting it");
+                    restart.notify_one();
+                    failures = 0;
+                }
+            }
         }
     }
 
@@ -145,6 +159,7 @@ mod tests {
             interval: Duration::from_secs(10),
             timeout: Duration::from_secs(1),
             verdict: verdict_tx,
+            restart: None,
         };
         let shutdown = CancellationToken::new();
         tokio::spawn(check.run(shutdown.clone()));

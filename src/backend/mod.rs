@@ -1,58 +1,54 @@
 //! Backends: one module per transport, each a `tower::Service<JsonRpcRequest>`, wrapped in the
-//! layer stack built from that backend's config.
+//! layer stack built from that backend's config, and owned by the [`Registry`].
 
 pub mod backoff;
 pub mod error;
 pub mod handshake;
 pub mod health;
+pub mod http;
 pub mod http_client;
 pub mod http_pool;
 pub mod pending;
+pub mod registry;
 pub mod sse_limit;
 pub mod status;
 pub mod stdio;
-pub mod streamable_http;
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use ::http::{HeaderMap, HeaderName, HeaderValue};
 use mcpmux_layers::auth_inject::resolve;
 use mcpmux_layers::StackHooks;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::util::BoxCloneSyncService;
 
-use crate::config::{BackendConfig, TransportKind};
+use crate::config::{BackendConfig, PoolKind, TransportKind};
 use crate::protocol::{JsonRpcRequest, JsonRpcResponse, Notification};
+use crate::session::{BackendRef, WayBack};
 use crate::BoxError;
 pub use error::BackendError;
+pub use registry::Registry;
 pub use status::{Health, Status};
 
-/// A notification a backend sent (list changes, progress, log messages).
+/// A notification a backend sent that the catalog reads (`list_changed`).
 pub type BackendNotification = Arc<Notification>;
 
 /// A backend's full stack as the steering service calls it.
 pub type BackendService = BoxCloneSyncService<JsonRpcRequest, JsonRpcResponse, BoxError>;
 
-/// A configured, running backend.
+/// A configured, running backend. Built, replaced and stopped only by the [`Registry`].
 pub struct Backend {
-    /// The alias (config key).
-    pub alias: Arc<str>,
-    /// Its configuration.
-    pub config: BackendConfig,
-    /// The layered service.
-    pub service: BackendService,
-    /// Connection state.
-    pub status: watch::Receiver<Status>,
-    /// Notifications from the backend.
-    pub notifications: broadcast::Sender<BackendNotification>,
-    /// Stops the transport's background tasks (and the child process).
-    pub shutdown: CancellationToken,
-    /// The breaker of its stack, if enabled.
-    pub breaker: Option<mcpmux_layers::BreakerHandle>,
-    /// The health checker's latest verdict.
-    pub checked: watch::Receiver<health::Checked>,
+    alias: Arc<str>,
+    slot: usize,
+    config: BackendConfig,
+    service: BackendService,
+    status: watch::Receiver<Status>,
+    notifications: broadcast::Sender<BackendNotification>,
+    shutdown: CancellationToken,
+    breaker: Option<mcpmux_layers::BreakerHandle>,
+    checked: watch::Receiver<health::Checked>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -94,19 +90,33 @@ pub enum BuildError {
     },
 }
 
+/// What a backend is started with besides its config.
+#[derive(Clone)]
+pub(crate) struct StartContext {
+    pub connector: http_client::Connector,
+    pub tasks: TaskTracker,
+    pub way_back: Arc<WayBack>,
+}
+
+// === impl Backend ===
+
 impl Backend {
     /// Starts the transport in the background and wraps it in its layer stack.
-    pub fn start(
+    pub(crate) fn start(
         alias: &str,
+        slot: usize,
         config: &BackendConfig,
-        connector: &http_client::Connector,
-        parent: &CancellationToken,
-        tasks: &TaskTracker,
+        shutdown: CancellationToken,
+        cx: &StartContext,
     ) -> Result<Backend, BuildError> {
         let alias: Arc<str> = alias.into();
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (notifications, _) = broadcast::channel(256);
-        let shutdown = parent.child_token();
+        let backend_ref = BackendRef {
+            alias: alias.clone(),
+            slot,
+        };
+        let restart = Arc::new(Notify::new());
         let invalid = |why: String| BuildError::Invalid {
             alias: alias.to_string(),
             why,
@@ -116,16 +126,31 @@ impl Backend {
                 let spec = stdio::StdioSpec {
                     argv: resolve_self(config.argv()),
                     env: resolve_env(&alias, &config.env)?,
+                    inherit_env: config.inherit_env,
                     cwd: config.cwd.clone(),
                     connect_timeout: config.connect_timeout,
+                    max_line_bytes: config.max_line_bytes,
                 };
-                BoxCloneSyncService::new(stdio::StdioTransport::spawn(
-                    alias.clone(),
-                    spec,
-                    status_tx,
-                    notifications.clone(),
-                    shutdown.clone(),
-                    tasks,
+                let mode = match config.pool_kind() {
+                    PoolKind::Shared => stdio::pool::Mode::Shared {
+                        replicas: config.replicas,
+                    },
+                    PoolKind::PerSession => stdio::pool::Mode::PerSession {
+                        max_processes: config.max_processes,
+                        idle_timeout: config.idle_timeout,
+                    },
+                };
+                let wiring = stdio::Wiring {
+                    backend: backend_ref,
+                    status: status_tx,
+                    notifications: notifications.clone(),
+                    shutdown: shutdown.clone(),
+                    way_back: cx.way_back.clone(),
+                    owner: None,
+                    restart: restart.clone(),
+                };
+                BoxCloneSyncService::new(stdio::pool::StdioPool::spawn(
+                    mode, spec, wiring, &cx.tasks,
                 ))
             }
             Some(TransportKind::StreamableHttp) => {
@@ -133,25 +158,30 @@ impl Backend {
                     .url
                     .as_deref()
                     .ok_or_else(|| invalid("a url is required".into()))?;
-                let url: http::Uri = url
+                let url: ::http::Uri = url
                     .parse()
                     .map_err(|e| invalid(format!("url `{url}`: {e}")))?;
-                let pool = http_pool::HttpPool::new(connector.clone(), url.clone())
+                let pool = http_pool::HttpPool::new(cx.connector.clone(), url.clone())
                     .map_err(|e| invalid(format!("url: {e}")))?;
-                let spec = streamable_http::HttpSpec {
+                let per_session =
+                    (config.pool_kind() == PoolKind::PerSession).then_some(http::PerSession {
+                        max_sessions: config.max_processes,
+                        idle_timeout: config.idle_timeout,
+                    });
+                let spec = http::HttpSpec {
                     url,
                     headers: header_map(&alias, &config.headers)?,
                     connect_timeout: config.connect_timeout,
+                    per_session,
                 };
-                BoxCloneSyncService::new(streamable_http::HttpTransport::spawn(
-                    alias.clone(),
-                    spec,
-                    pool,
-                    status_tx,
-                    notifications.clone(),
-                    shutdown.clone(),
-                    tasks,
-                ))
+                let wiring = http::HttpWiring {
+                    backend: backend_ref,
+                    status: status_tx,
+                    notifications: notifications.clone(),
+                    shutdown: shutdown.clone(),
+                    way_back: cx.way_back.clone(),
+                };
+                BoxCloneSyncService::new(http::HttpTransport::spawn(spec, pool, wiring, &cx.tasks))
             }
             None => return Err(invalid("set `command` or `url`".into())),
         };
@@ -175,11 +205,13 @@ impl Backend {
                 interval: config.health_check_interval,
                 timeout: config.stack.timeout.unwrap_or(config.connect_timeout),
                 verdict,
+                restart: Some(restart),
             };
             tokio::spawn(check.run(shutdown.clone()));
         }
         Ok(Backend {
             alias,
+            slot,
             config: config.clone(),
             service: stack.service,
             status: status_rx,
@@ -188,6 +220,103 @@ impl Backend {
             breaker: stack.breaker,
             checked,
         })
+    }
+
+    /// A backend that is only `service`: no transport, no background tasks, always up. For
+    /// benchmarks and tests of the layers above backends.
+    pub fn in_memory(
+        alias: &str,
+        slot: usize,
+        config: BackendConfig,
+        service: BackendService,
+    ) -> Backend {
+        let status = Status {
+            health: Health::Up,
+            attempted: true,
+            generation: 1,
+            ..Status::default()
+        };
+        Backend {
+            alias: alias.into(),
+            slot,
+            config,
+            service,
+            status: watch::channel(status).1,
+            notifications: broadcast::channel(1).0,
+            shutdown: CancellationToken::new(),
+            breaker: None,
+            checked: watch::channel(health::Checked::Unknown).1,
+        }
+    }
+
+    /// The alias (config key).
+    pub fn alias(&self) -> &Arc<str> {
+        &self.alias
+    }
+
+    /// The registry slot: a small number, stable while the backend runs.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &BackendConfig {
+        &self.config
+    }
+
+    /// Whether each client session gets its own process or backend session.
+    pub fn is_per_session(&self) -> bool {
+        self.config.pool_kind() == PoolKind::PerSession
+    }
+
+    /// The layered service, to call.
+    pub fn service(&self) -> BackendService {
+        self.service.clone()
+    }
+
+    /// The connection state now.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Whether it is connected and initialized.
+    pub fn is_up(&self) -> bool {
+        self.status.borrow().health == Health::Up
+    }
+
+    /// Watches the connection state.
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
+    /// Health as `/readyz` shows it: the connection's, or the health checker's failure while
+    /// connected.
+    pub fn health(&self) -> Health {
+        let health = self.status.borrow().health.clone();
+        match (&health, &*self.checked.borrow()) {
+            (Health::Up, health::Checked::Failing(why)) => Health::Unhealthy(why.clone()),
+            _ => health,
+        }
+    }
+
+    /// The breaker's state (`closed`, `open`, `half_open`), if it has one.
+    pub fn circuit(&self) -> Option<&'static str> {
+        self.breaker.as_ref().map(|b| b.state().as_str())
+    }
+
+    /// `list_changed` notifications from the backend.
+    pub fn subscribe_notifications(&self) -> broadcast::Receiver<BackendNotification> {
+        self.notifications.subscribe()
+    }
+
+    /// Cancelled when the backend stops.
+    pub fn stopped(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Stops the transport (killing child processes) and its background tasks.
+    pub(crate) fn stop(&self) {
+        self.shutdown.cancel();
     }
 }
 
@@ -239,12 +368,4 @@ fn resolve_env(
             Ok((k.clone(), value.expose().to_string()))
         })
         .collect()
-}
-
-/// Answers a backend-to-gateway request. Sessions do not reach back yet, so only `ping` works.
-pub(crate) fn answer_server_request(method: &str) -> crate::protocol::Outcome {
-    match method {
-        "ping" => Ok(crate::protocol::RawJson::empty_object()),
-        other => Err(crate::protocol::ErrorObject::method_not_found(other)),
-    }
 }

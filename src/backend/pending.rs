@@ -1,4 +1,6 @@
-//! Calls in flight on a multiplexed connection, keyed by the gateway-assigned id.
+//! Requests in flight on a multiplexed connection, keyed by the id the gateway assigned, each
+//! with a tag kept beside it (a backend call keeps its call context there, so messages the
+//! backend sends during the call can find their way back).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -8,31 +10,41 @@ use tokio::sync::oneshot;
 
 use crate::protocol::Outcome;
 
-/// The table of in-flight calls. The lock is held only to insert or remove, never across an await.
-#[derive(Debug, Default)]
-pub struct Pending {
+/// The table of requests in flight. The lock is held only to insert, remove or look, never
+/// across an await.
+#[derive(Debug)]
+pub struct Pending<T = ()> {
     next_id: AtomicI64,
-    waiting: Mutex<HashMap<i64, oneshot::Sender<Outcome>>>,
+    waiting: Mutex<HashMap<i64, (oneshot::Sender<Outcome>, T)>>,
 }
 
-impl Pending {
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending {
+            next_id: AtomicI64::new(0),
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> Pending<T> {
     /// Reserves a fresh id and the receiver its answer will arrive on.
-    pub fn register(&self) -> (i64, oneshot::Receiver<Outcome>) {
+    pub fn register(&self, tag: T) -> (i64, oneshot::Receiver<Outcome>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = oneshot::channel();
-        self.lock().insert(id, tx);
+        self.lock().insert(id, (tx, tag));
         (id, rx)
     }
 
-    /// Delivers an answer; false when nobody waits for that id (late or unknown reply).
+    /// Delivers an answer; false when nobody waits for that id (late, unknown or repeated).
     pub fn complete(&self, id: i64, outcome: Outcome) -> bool {
         match self.lock().remove(&id) {
-            Some(tx) => tx.send(outcome).is_ok(),
+            Some((tx, _)) => tx.send(outcome).is_ok(),
             None => false,
         }
     }
 
-    /// Forgets a call whose caller gave up; true if it was still waiting.
+    /// Forgets a request whose caller gave up; true if it was still waiting.
     pub fn forget(&self, id: i64) -> bool {
         self.lock().remove(&id).is_some()
     }
@@ -45,17 +57,33 @@ impl Pending {
         n
     }
 
-    /// Calls in flight.
+    /// Requests in flight.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// No calls in flight.
+    /// No requests in flight.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, oneshot::Sender<Outcome>>> {
+    /// The tags of every request in flight.
+    pub fn tags(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        self.lock().values().map(|(_, tag)| tag.clone()).collect()
+    }
+
+    /// The tag of request `id`, if it is in flight.
+    pub fn tag(&self, id: i64) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.lock().get(&id).map(|(_, tag)| tag.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (oneshot::Sender<Outcome>, T)>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts and
         // removes), so a poisoned lock is still safe to use.
         self.waiting
@@ -71,15 +99,16 @@ mod tests {
 
     #[tokio::test]
     async fn routes_answers_by_id_and_fails_the_rest() {
-        let p = Pending::default();
-        let (a, rx_a) = p.register();
-        let (b, rx_b) = p.register();
+        let p: Pending<&str> = Pending::default();
+        let (a, rx_a) = p.register("a");
+        let (b, rx_b) = p.register("b");
         assert_ne!(a, b);
+        assert_eq!(p.tags().len(), 2);
+        assert_eq!(p.tag(b), Some("b"));
         assert!(p.complete(b, Ok(raw_string("b").into())));
         assert!(!p.complete(b, Ok(raw_string("again").into())));
         assert_eq!(rx_b.await.unwrap().unwrap().get(), "\"b\"");
         assert_eq!(p.fail_all(), 1);
         assert!(rx_a.await.is_err());
-        let _ = a;
     }
 }

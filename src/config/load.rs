@@ -31,6 +31,15 @@ const ENV_KEYS: &[&str] = &[
     "max_sessions",
     "max_connections",
     "header_read_timeout",
+    "request_body_timeout",
+    "connection_idle_timeout",
+    "http2_keep_alive",
+    "max_client_info_bytes",
+    "replay_events",
+    "replay_bytes",
+    "resume_grace",
+    "client_request_timeout",
+    "auth",
     "backends",
 ];
 
@@ -210,6 +219,12 @@ const BACKEND_KEYS: &[&str] = &[
     "connect_timeout",
     "health_check_interval",
     "idempotent_tools",
+    "pool",
+    "replicas",
+    "max_processes",
+    "idle_timeout",
+    "inherit_env",
+    "max_line_bytes",
 ];
 
 /// Unknown keys in backend tables. `serde_ignored` cannot see through the `#[serde(flatten)]`

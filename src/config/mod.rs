@@ -7,4 +7,4 @@ pub mod validate;
 
 pub use error::ConfigError;
 pub use load::{load, Loaded, Overrides};
-pub use schema::{BackendConfig, Config, TransportKind};
+pub use schema::{BackendConfig, Config, InboundAuth, PoolKind, TransportKind};

@@ -70,6 +70,52 @@ pub struct Config {
         with = "mcpmux_layers::duration"
     )]
     pub header_read_timeout: Duration,
+    /// A client must send each request's body within this long, so a body trickled in a byte
+    /// at a time cannot hold a connection. Default 30 s.
+    #[serde(
+        default = "defaults::request_body_timeout",
+        with = "mcpmux_layers::duration"
+    )]
+    pub request_body_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (HTTP/1 keep-alive and
+    /// HTTP/2 alike). Open event streams count as requests in flight. Default 120 s.
+    #[serde(
+        default = "defaults::connection_idle_timeout",
+        with = "mcpmux_layers::duration"
+    )]
+    pub connection_idle_timeout: Duration,
+    /// HTTP/2 connections are pinged this often; a peer that does not answer within the same
+    /// time is dropped. `0` disables. Default 30 s.
+    #[serde(
+        default = "defaults::http2_keep_alive",
+        with = "mcpmux_layers::duration"
+    )]
+    pub http2_keep_alive: Duration,
+    /// Largest `capabilities` plus `clientInfo` a client may send with `initialize`, in bytes.
+    /// A session keeps only what the gateway needs of them. Default 16 KiB.
+    #[serde(default = "defaults::max_client_info_bytes")]
+    pub max_client_info_bytes: usize,
+    /// Events each of a session's streams keeps for a client that reconnects with
+    /// `Last-Event-ID`, or reads slowly. Default 256.
+    #[serde(default = "defaults::replay_events")]
+    pub replay_events: usize,
+    /// Bytes each of a session's streams keeps for replay. Default 1 MiB.
+    #[serde(default = "defaults::replay_bytes")]
+    pub replay_bytes: usize,
+    /// How long a call whose event stream was cut keeps running, waiting for the client to
+    /// resume it with `Last-Event-ID`, before it is cancelled. Default 10 s.
+    #[serde(default = "defaults::resume_grace", with = "mcpmux_layers::duration")]
+    pub resume_grace: Duration,
+    /// How long a backend's request to a client (sampling, elicitation, roots) waits for the
+    /// client's answer. Default 120 s.
+    #[serde(
+        default = "defaults::client_request_timeout",
+        with = "mcpmux_layers::duration"
+    )]
+    pub client_request_timeout: Duration,
+    /// Inbound authentication of clients.
+    #[serde(default)]
+    pub auth: InboundAuth,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
     /// `["servers.d/*.toml"]`. Default empty.
     #[serde(default)]
@@ -78,6 +124,28 @@ pub struct Config {
     /// `backends`.
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
+}
+
+/// Inbound authentication: who may use the gateway.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundAuth {
+    /// Bearer tokens by principal name, e.g. `{ alice = "${env:ALICE_TOKEN}" }`. When set,
+    /// every MCP and REST request needs `Authorization: Bearer <token>`; the principal names
+    /// the caller in logs and keys per-principal rate limits. Default empty (no auth).
+    #[serde(default)]
+    pub tokens: BTreeMap<String, String>,
+}
+
+/// How a backend's connections are shared among client sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolKind {
+    /// One connection (or `replicas` processes) for every session.
+    Shared,
+    /// A process (stdio) or backend session (HTTP) per client session.
+    #[serde(alias = "per_session")]
+    PerSession,
 }
 
 /// How a backend is reached.
@@ -110,7 +178,8 @@ pub struct BackendConfig {
     /// stdio: arguments appended after `command`.
     #[serde(default)]
     pub args: Vec<String>,
-    /// stdio: environment variables added to the inherited environment.
+    /// stdio: the process's own environment variables (values may be `${env:NAME}` or
+    /// `${file:PATH}` references), added to the allow-listed part of the gateway's.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// stdio: working directory. Default: the gateway's.
@@ -140,6 +209,29 @@ pub struct BackendConfig {
         with = "mcpmux_layers::duration"
     )]
     pub health_check_interval: Duration,
+    /// `shared` or `per-session`. Default: `shared` for stdio (one process for every session),
+    /// `per-session` for streamable HTTP (one backend session per client session, so the
+    /// backend sees each client as its own).
+    #[serde(default)]
+    pub pool: Option<PoolKind>,
+    /// stdio, `pool = "shared"`: how many processes serve the backend. Default 1.
+    #[serde(default = "defaults::one")]
+    pub replicas: usize,
+    /// `pool = "per-session"`: most per-session processes or backend sessions at once.
+    /// Default 64.
+    #[serde(default = "defaults::max_processes")]
+    pub max_processes: usize,
+    /// `pool = "per-session"`: a per-session process or backend session idle this long is
+    /// stopped, and started again on next use. Default 10 minutes.
+    #[serde(default = "defaults::idle_timeout", with = "mcpmux_layers::duration")]
+    pub idle_timeout: Duration,
+    /// stdio: pass the gateway's whole environment to the process instead of only the
+    /// allow-list (PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, proxies, ...). Default `false`.
+    #[serde(default)]
+    pub inherit_env: bool,
+    /// stdio: longest line accepted from the process; longer lines are skipped. Default 64 MiB.
+    #[serde(default = "defaults::max_line_bytes")]
+    pub max_line_bytes: usize,
     /// `tools/call` of these tools (backend-side names, globs) may be retried although the
     /// backend does not annotate them `readOnlyHint` or `idempotentHint`. Default empty.
     #[serde(default)]
@@ -193,6 +285,14 @@ impl BackendConfig {
         argv
     }
 
+    /// The pool mode, explicit or the transport's default.
+    pub fn pool_kind(&self) -> PoolKind {
+        self.pool.unwrap_or(match self.transport_kind() {
+            Some(TransportKind::StreamableHttp) => PoolKind::PerSession,
+            _ => PoolKind::Shared,
+        })
+    }
+
     /// The prefix of exposed names.
     pub fn effective_prefix<'a>(&'a self, alias: &'a str) -> &'a str {
         self.prefix.as_deref().unwrap_or(alias)
@@ -241,5 +341,41 @@ mod defaults {
     }
     pub fn timeout() -> Duration {
         Duration::from_secs(30)
+    }
+    pub fn request_body_timeout() -> Duration {
+        Duration::from_secs(30)
+    }
+    pub fn connection_idle_timeout() -> Duration {
+        Duration::from_secs(120)
+    }
+    pub fn http2_keep_alive() -> Duration {
+        Duration::from_secs(30)
+    }
+    pub fn max_client_info_bytes() -> usize {
+        16 * 1024
+    }
+    pub fn replay_events() -> usize {
+        256
+    }
+    pub fn replay_bytes() -> usize {
+        1024 * 1024
+    }
+    pub fn resume_grace() -> Duration {
+        Duration::from_secs(10)
+    }
+    pub fn client_request_timeout() -> Duration {
+        Duration::from_secs(120)
+    }
+    pub fn one() -> usize {
+        1
+    }
+    pub fn max_processes() -> usize {
+        64
+    }
+    pub fn idle_timeout() -> Duration {
+        Duration::from_secs(600)
+    }
+    pub fn max_line_bytes() -> usize {
+        64 * 1024 * 1024
     }
 }

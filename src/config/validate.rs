@@ -25,6 +25,35 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
     if config.header_read_timeout.is_zero() {
         problems.push("header_read_timeout: must be longer than 0".into());
     }
+    for (field, value) in [
+        ("request_body_timeout", config.request_body_timeout),
+        ("connection_idle_timeout", config.connection_idle_timeout),
+        ("client_request_timeout", config.client_request_timeout),
+    ] {
+        if value.is_zero() {
+            problems.push(format!("{field}: must be longer than 0"));
+        }
+    }
+    if config.replay_events == 0 || config.replay_bytes == 0 {
+        problems.push("replay_events / replay_bytes: must be at least 1".into());
+    }
+    if config.max_client_info_bytes < 256 {
+        problems.push("max_client_info_bytes: must be at least 256".into());
+    }
+    for (principal, token) in &config.auth.tokens {
+        if principal.is_empty()
+            || !principal
+                .chars()
+                .all(|c| is_name_char(c) || c == '.' || c == '@')
+        {
+            problems.push(format!(
+                "auth.tokens.{principal}: a principal name uses only A-Z a-z 0-9 _ - . @"
+            ));
+        }
+        if token.trim().is_empty() {
+            problems.push(format!("auth.tokens.{principal}: the token is empty"));
+        }
+    }
     if config.page_size == 0 {
         problems.push("page_size: must be at least 1".into());
     }
@@ -69,6 +98,18 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
                     }
                 }
             },
+        }
+        if backend.replicas == 0 {
+            problems.push(format!("{field}.replicas: must be at least 1"));
+        }
+        if backend.max_processes == 0 {
+            problems.push(format!("{field}.max_processes: must be at least 1"));
+        }
+        if backend.idle_timeout.is_zero() {
+            problems.push(format!("{field}.idle_timeout: must be longer than 0"));
+        }
+        if backend.max_line_bytes < 1024 {
+            problems.push(format!("{field}.max_line_bytes: must be at least 1024"));
         }
         if let Some(prefix) = &backend.prefix {
             if !prefix.chars().all(is_name_char) {

@@ -82,6 +82,69 @@ impl http_body::Body for Chunks {
     }
 }
 
+/// Reads a request body within `max_body_bytes` and `request_body_timeout`. The length is
+/// checked here, not by tower-http's `RequestBodyLimitLayer`, so that a body announced too
+/// large by `Content-Length` gets the same JSON-RPC error as one that grows too large.
+pub async fn read_limited<B>(
+    config: &crate::config::Config,
+    headers: &http::HeaderMap,
+    incoming: B,
+) -> Result<Bytes, Response<Body>>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let max = config.max_body_bytes;
+    let too_large = || {
+        jsonrpc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            ErrorObject::new(
+                crate::protocol::error_codes::INVALID_REQUEST,
+                format!("request body is larger than max_body_bytes ({max})"),
+            ),
+        )
+    };
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let limited = http_body_util::Limited::new(incoming, max);
+    match tokio::time::timeout(config.request_body_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if is_length_limit(&*e) => Err(too_large()),
+        Ok(Err(e)) => Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("request body unreadable: {e}"),
+        )),
+        Err(_) => Err(jsonrpc_error(
+            StatusCode::REQUEST_TIMEOUT,
+            None,
+            ErrorObject::new(
+                crate::protocol::error_codes::INVALID_REQUEST,
+                format!(
+                    "the request body did not arrive within request_body_timeout ({:?})",
+                    config.request_body_timeout
+                ),
+            ),
+        )),
+    }
+}
+
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
 /// An empty body.
 pub fn empty() -> Body {
     full(Bytes::new())

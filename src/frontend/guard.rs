@@ -30,8 +30,9 @@ impl OriginGuard {
         }
     }
 
-    /// `Err` with the reason when the request must be refused with 403.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), String> {
+    /// `Err` with the reason when the request must be refused with 403. The host is the
+    /// `Host` header, or for HTTP/2 the request's `:authority` (which hyper puts in the URI).
+    pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), String> {
         if let Some(origin) = headers.get(ORIGIN) {
             let origin = origin
                 .to_str()
@@ -51,6 +52,7 @@ impl OriginGuard {
             let host = headers
                 .get(HOST)
                 .and_then(|h| h.to_str().ok())
+                .or_else(|| uri.authority().map(|a| a.as_str()))
                 .unwrap_or_default()
                 .to_ascii_lowercase();
             let allowed = is_local_host(&host)
@@ -90,6 +92,21 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    impl OriginGuard {
+        fn check_headers(&self, headers: &HeaderMap) -> Result<(), String> {
+            self.check(headers, &http::Uri::from_static("/mcp"))
+        }
+    }
+
+    #[test]
+    fn an_http2_authority_is_checked_like_host() {
+        let guard = OriginGuard::new("127.0.0.1".parse().unwrap(), &[], &[]);
+        let evil = http::Uri::from_static("http://evil.example:8080/mcp");
+        assert!(guard.check(&HeaderMap::new(), &evil).is_err());
+        let local = http::Uri::from_static("http://127.0.0.1:8080/mcp");
+        assert!(guard.check(&HeaderMap::new(), &local).is_ok());
+    }
+
     fn headers(pairs: &[(http::HeaderName, &str)]) -> HeaderMap {
         pairs
             .iter()
@@ -100,19 +117,23 @@ mod tests {
     #[test]
     fn loopback_listener_refuses_foreign_hosts_and_origins() {
         let guard = OriginGuard::new("127.0.0.1".parse().unwrap(), &[], &[]);
-        assert!(guard.check(&headers(&[(HOST, "127.0.0.1:8080")])).is_ok());
         assert!(guard
-            .check(&headers(&[
+            .check_headers(&headers(&[(HOST, "127.0.0.1:8080")]))
+            .is_ok());
+        assert!(guard
+            .check_headers(&headers(&[
                 (HOST, "localhost:8080"),
                 (ORIGIN, "http://localhost:3000")
             ]))
             .is_ok());
-        assert!(guard.check(&headers(&[(HOST, "[::1]:8080")])).is_ok());
         assert!(guard
-            .check(&headers(&[(HOST, "evil.example:8080")]))
+            .check_headers(&headers(&[(HOST, "[::1]:8080")]))
+            .is_ok());
+        assert!(guard
+            .check_headers(&headers(&[(HOST, "evil.example:8080")]))
             .is_err());
         assert!(guard
-            .check(&headers(&[
+            .check_headers(&headers(&[
                 (HOST, "127.0.0.1:8080"),
                 (ORIGIN, "https://evil.example")
             ]))
@@ -127,13 +148,13 @@ mod tests {
             &[],
         );
         assert!(guard
-            .check(&headers(&[
+            .check_headers(&headers(&[
                 (HOST, "mcp.example.com"),
                 (ORIGIN, "https://app.example.com")
             ]))
             .is_ok());
         assert!(guard
-            .check(&headers(&[(ORIGIN, "https://other.example.com")]))
+            .check_headers(&headers(&[(ORIGIN, "https://other.example.com")]))
             .is_err());
         let guard = OriginGuard::new(
             "127.0.0.1".parse().unwrap(),
@@ -141,7 +162,7 @@ mod tests {
             &["gateway.internal".into()],
         );
         assert!(guard
-            .check(&headers(&[(HOST, "gateway.internal:8080")]))
+            .check_headers(&headers(&[(HOST, "gateway.internal:8080")]))
             .is_ok());
     }
 }

@@ -1,7 +1,11 @@
 //! Frontends: thin adapters between a wire and the gateway core. No routing or policy here.
 
 pub mod body;
+pub mod conn;
+pub mod edge;
+pub mod event_stream;
 pub mod guard;
 pub mod health;
+pub mod prefixed;
 pub mod server;
 pub mod streamable_http;

@@ -1,58 +1,54 @@
-//! The HTTP listener: accepts connections (HTTP/1.1 and HTTP/2), applies the body limit and the
-//! origin guard, and routes paths to the frontends.
+//! The HTTP listener: accepts connections (within `max_connections`), serves each with the
+//! deadlines of `conn.rs`, applies the origin guard and inbound authentication, and routes
+//! paths to the frontends.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use http::header::WWW_AUTHENTICATE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
-use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
-use tracing::{debug, info, warn};
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
 
 use super::body::{self, Body};
+use super::conn::{self, Deadlines, Handler, DRAIN};
 use super::guard::OriginGuard;
 use super::{health, streamable_http};
+use crate::auth::{AuthError, Authenticator};
 use crate::gateway::Gateway;
+use crate::protocol::error_codes::INVALID_REQUEST;
+use crate::protocol::ErrorObject;
 
-/// How long open connections get to finish after shutdown begins.
-const DRAIN: Duration = Duration::from_secs(10);
 /// At most one "connection limit reached" warning per this long, however often it is hit.
-const LIMIT_WARNING_EVERY: Duration = Duration::from_secs(10);
+const LIMIT_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves `listener` until the gateway's shutdown token fires.
-pub async fn serve(gateway: Gateway, listener: TcpListener) {
+pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener) {
     let shutdown = gateway.shutdown_token().clone();
-    let max_connections = gateway.config().max_connections;
-    let header_read_timeout = gateway.config().header_read_timeout;
-    let guard = OriginGuard::new(
-        gateway.config().host,
-        &gateway.config().allowed_origins,
-        &gateway.config().allowed_hosts,
-    );
-    let service = ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(gateway.config().max_body_bytes))
-        .service_fn(move |request| {
+    let config = gateway.config();
+    let deadlines = Deadlines {
+        header_read: config.header_read_timeout,
+        idle: config.connection_idle_timeout,
+        h2_keep_alive: config.http2_keep_alive,
+    };
+    let guard = OriginGuard::new(config.host, &config.allowed_origins, &config.allowed_hosts);
+    let mut limit = ConnectionLimit::new(config.max_connections);
+    let handler: Handler = {
+        let gateway = gateway.clone();
+        let guard = Arc::new(guard);
+        let auth = Arc::new(auth);
+        Arc::new(move |request: Request<Incoming>| {
             let gateway = gateway.clone();
             let guard = guard.clone();
-            async move { Ok::<_, Infallible>(route(&gateway, &guard, request).await) }
-        });
-    let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    let mut limit = ConnectionLimit::new(max_connections);
+            let auth = auth.clone();
+            Box::pin(async move { route(&gateway, &guard, &auth, request).await })
+        })
+    };
+    let connections = TaskTracker::new();
     loop {
         let Some(permit) = limit.acquire(&shutdown).await else {
             break;
@@ -67,40 +63,69 @@ pub async fn serve(gateway: Gateway, listener: TcpListener) {
             },
             _ = shutdown.cancelled() => break,
         };
-        let _ = stream.set_nodelay(true);
-        let connection = builder
-            .serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
-            )
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        let handler = handler.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
             let _permit = permit;
-            if let Err(e) = connection.await {
-                debug!(peer = %peer, error = %e, "connection ended with an error");
-            }
+            conn::serve(stream, peer, deadlines, handler, shutdown).await;
         });
     }
     info!("listener closed; draining connections");
-    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    connections.close();
+    let _ = tokio::time::timeout(DRAIN, connections.wait()).await;
 }
 
-async fn route<B>(gateway: &Gateway, guard: &OriginGuard, request: Request<B>) -> Response<Body>
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<crate::BoxError>,
-{
-    if let Err(why) = guard.check(request.headers()) {
+async fn route(
+    gateway: &Gateway,
+    guard: &OriginGuard,
+    auth: &Authenticator,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    if let Err(why) = guard.check(request.headers(), request.uri()) {
         warn!(reason = %why, "request refused by the origin guard");
         return body::text(StatusCode::FORBIDDEN, why);
     }
     match request.uri().path() {
-        "/mcp" => streamable_http::serve(gateway, request).await,
-        "/healthz" | "/health" => health::healthz(),
-        "/readyz" => health::readyz(gateway),
+        "/healthz" => return health::healthz(),
+        "/readyz" => return health::readyz(gateway),
+        _ => {}
+    }
+    let principal = match auth.authenticate(request.headers()) {
+        Ok(principal) => principal,
+        Err(why) => return unauthorized(why),
+    };
+    match request.uri().path() {
+        "/mcp" => streamable_http::serve(gateway, principal, without_token(auth, request)).await,
+        "/health" => health::readyz(gateway),
         _ => body::text(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp"),
     }
+}
+
+/// The gateway's own token is spent here: it must never reach a backend, whatever a backend's
+/// `forward_client_authorization` says.
+fn without_token<B>(auth: &Authenticator, mut request: Request<B>) -> Request<B> {
+    if auth.is_required() {
+        request.headers_mut().remove(http::header::AUTHORIZATION);
+    }
+    request
+}
+
+/// 401 with the `WWW-Authenticate` challenge (RFC 6750) and a JSON-RPC error body.
+fn unauthorized(why: AuthError) -> Response<Body> {
+    let mut response = body::jsonrpc_error(
+        StatusCode::UNAUTHORIZED,
+        None,
+        ErrorObject::new(INVALID_REQUEST, why.to_string()),
+    );
+    let challenge = match why {
+        AuthError::Missing => "Bearer realm=\"mcpmux\"",
+        AuthError::Invalid => "Bearer realm=\"mcpmux\", error=\"invalid_token\"",
+    };
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    metrics::counter!("mcpmux_auth_failures_total").increment(1);
+    response
 }
 
 /// Open connections hold a permit; at the limit the accept loop waits for one to close, and
@@ -143,6 +168,6 @@ impl ConnectionLimit {
 }
 
 /// Binds the listener.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }

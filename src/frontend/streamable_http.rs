@@ -1,39 +1,46 @@
-//! `/mcp`: the MCP streamable-HTTP transport (legacy era): POST with JSON or SSE replies,
-//! `Mcp-Session-Id` sessions, GET notification streams, DELETE to end a session.
+//! `/mcp`: the MCP streamable-HTTP transport (legacy era): POST with JSON or event-stream
+//! replies, `Mcp-Session-Id` sessions, GET streams resumable with `Last-Event-ID`, DELETE to
+//! end a session.
+//!
+//! A call's reply is plain JSON when the backend sends nothing else before its answer (the
+//! fast path); the moment it does (progress, a log line, a request to the client), the reply
+//! becomes an event stream that carries those messages as they happen, then the answer.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream;
-use http::header::{ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
-use tokio::sync::broadcast;
+use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 
 use super::body::{self, Body};
-use crate::backend::streamable_http::{PROTOCOL_VERSION, SESSION_ID};
-use crate::gateway::Gateway;
-use crate::protocol::error_codes::{INVALID_REQUEST, RATE_LIMITED, TOO_MANY_SESSIONS};
+use super::edge::Edge;
+use super::event_stream::{self, OnCut};
+use crate::auth::Principal;
+use crate::backend::http::{PROTOCOL_VERSION, SESSION_ID};
+use crate::gateway::{Call, CallError, Gateway, Inbound};
+use crate::protocol::error_codes::INVALID_REQUEST;
 use crate::protocol::jsonrpc::write_response;
 use crate::protocol::mcp::LEGACY_VERSIONS;
-use crate::protocol::{ErrorObject, Message};
-use crate::session::Session;
+use crate::protocol::{ErrorObject, Id, Message, Outcome};
+use crate::session::outbound::{EventId, GET_STREAM};
+use crate::session::{CallContext, Session};
 
-/// How often an idle event stream gets a comment, so proxies keep it open.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// Serves one request to `/mcp`.
-pub async fn serve<B>(gateway: &Gateway, request: Request<B>) -> Response<Body>
+pub async fn serve<B>(
+    gateway: &Gateway,
+    principal: Principal,
+    request: Request<B>,
+) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<crate::BoxError>,
 {
     match *request.method() {
-        Method::POST => post(gateway, request).await,
-        Method::GET => get(gateway, request.headers()),
-        Method::DELETE => delete(gateway, request.headers()),
+        Method::POST => post(gateway, principal, request).await,
+        Method::GET => get(gateway, &principal, request.headers()),
+        Method::DELETE => delete(gateway, &principal, request.headers()),
         _ => {
             let mut response = body::status(StatusCode::METHOD_NOT_ALLOWED);
             response
@@ -44,7 +51,7 @@ where
     }
 }
 
-async fn post<B>(gateway: &Gateway, request: Request<B>) -> Response<Body>
+async fn post<B>(gateway: &Gateway, principal: Principal, request: Request<B>) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<crate::BoxError>,
@@ -54,27 +61,9 @@ where
         Ok(accepted) => accepted,
         Err(rejection) => return rejection.response(),
     };
-    let bytes = match incoming.collect().await.map_err(Into::into) {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if is_length_limit(&*e) => {
-            return body::jsonrpc_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                ErrorObject::new(
-                    INVALID_REQUEST,
-                    format!(
-                        "request body is larger than max_body_bytes ({})",
-                        gateway.config().max_body_bytes
-                    ),
-                ),
-            )
-        }
-        Err(e) => {
-            return body::text(
-                StatusCode::BAD_REQUEST,
-                format!("request body unreadable: {e}"),
-            )
-        }
+    let bytes = match body::read_limited(gateway.config(), &parts.headers, incoming).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
     };
     let message = match Message::parse(&bytes) {
         Ok(m) => m,
@@ -85,51 +74,168 @@ where
     };
     if let Message::Request(req) = &message {
         if &*req.method == "initialize" {
-            return initialize(gateway, message);
+            return initialize(gateway, principal, message);
         }
     }
-    let session = match session_of(gateway, &parts.headers) {
+    let session = match session_of(gateway, &principal, &parts.headers) {
         Ok(s) => s,
         Err(rejection) => return rejection.response(),
     };
     match message {
         Message::Request(req) => {
             let id = req.id.clone();
-            let authorization = parts.headers.get(http::header::AUTHORIZATION).cloned();
-            let outcome = gateway.request(&session, req, authorization).await;
-            let refusal = outcome.as_ref().err().and_then(Refusal::of);
-            let response = if accepted.sse_only() {
-                sse_single(write_response(Some(&id), &outcome))
-            } else {
-                body::json_body(StatusCode::OK, body::jsonrpc_response(Some(&id), &outcome))
+            let inbound = Inbound {
+                session: Some(session.clone()),
+                principal: principal.name,
+                authorization: parts.headers.get(http::header::AUTHORIZATION).cloned(),
+                streamable: accepted.sse,
             };
-            Refusal::apply(refusal, response)
+            match gateway.call(req, inbound) {
+                Ok(call) => reply(gateway, &session, id, call, accepted).await,
+                Err(error) => error_reply(Some(&id), &error, accepted),
+            }
         }
         Message::Notification(n) => {
-            gateway.notification(&session, &n.method);
+            gateway.notification(&session, n);
             body::status(StatusCode::ACCEPTED)
         }
-        // Answers to server-to-client requests: none are sent to clients yet.
-        Message::Response(_) => body::status(StatusCode::ACCEPTED),
+        Message::Response(r) => match gateway.client_response(&session, r) {
+            Ok(()) => body::status(StatusCode::ACCEPTED),
+            Err(unknown) => {
+                tracing::info!(session = %session.id, error = %unknown, "client answered a request that is not waiting");
+                body::jsonrpc_error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    ErrorObject::new(INVALID_REQUEST, unknown.to_string()),
+                )
+            }
+        },
     }
 }
 
-fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
+/// Waits for the call: its answer as JSON if nothing else came first, else an event stream.
+async fn reply(
+    gateway: &Gateway,
+    session: &Arc<Session>,
+    id: Id,
+    call: Call,
+    accepted: Accepted,
+) -> Response<Body> {
+    let Call { ctx, mut future } = call;
+    tokio::select! {
+        biased;
+        result = &mut future => {
+            if ctx.stream().is_some() {
+                finish_stream(&ctx, &id, &result);
+                return stream_reply(gateway, session, &ctx);
+            }
+            match result {
+                Err(CallError::Cancelled) if accepted.sse => sse_empty(),
+                result => answer(Some(&id), result, accepted),
+            }
+        }
+        _ = ctx.opened(), if accepted.sse => {
+            // Something came before the answer: the call goes on in the background, and the
+            // reply streams what it sends.
+            let task_ctx = ctx.clone();
+            tokio::spawn(async move {
+                let result = future.await;
+                finish_stream(&task_ctx, &id, &result);
+            });
+            stream_reply(gateway, session, &ctx)
+        }
+    }
+}
+
+/// Puts the answer (if any: a cancelled call has none) last on the call's stream and ends it.
+fn finish_stream(ctx: &CallContext, id: &Id, result: &Result<crate::protocol::RawJson, CallError>) {
+    let Some(stream) = ctx.stream() else { return };
+    let outcome: Option<Outcome> = match result {
+        Ok(result) => Some(Ok(result.clone())),
+        Err(CallError::Cancelled) => None,
+        Err(e) => Some(Err(Edge::of(e).error)),
+    };
+    if let Some(outcome) = outcome {
+        stream.push(Bytes::from(write_response(Some(id), &outcome)));
+    }
+    stream.close();
+}
+
+fn stream_reply(gateway: &Gateway, session: &Arc<Session>, ctx: &CallContext) -> Response<Body> {
+    let Some(stream) = ctx.stream() else {
+        return body::status(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let on_cut = OnCut {
+        log: stream.clone(),
+        cancel: ctx.cancel_token().clone(),
+        grace: gateway.config().resume_grace,
+    };
+    event_stream::response(
+        stream.reader(0),
+        event_stream::Kind::Call,
+        true,
+        session.closed.clone(),
+        gateway.shutdown_token().clone(),
+        Some(on_cut),
+    )
+}
+
+/// A call's answer as one JSON reply (or one event, for clients that take only streams).
+fn answer(
+    id: Option<&Id>,
+    result: Result<crate::protocol::RawJson, CallError>,
+    accepted: Accepted,
+) -> Response<Body> {
+    match result {
+        Ok(result) => {
+            let outcome: Outcome = Ok(result);
+            if accepted.sse_only() {
+                sse_single(write_response(id, &outcome))
+            } else {
+                body::json_body(StatusCode::OK, body::jsonrpc_response(id, &outcome))
+            }
+        }
+        Err(error) => error_reply(id, &error, accepted),
+    }
+}
+
+/// A failed call: the JSON-RPC error, with the HTTP status and `Retry-After` the edge gives.
+fn error_reply(id: Option<&Id>, error: &CallError, accepted: Accepted) -> Response<Body> {
+    let edge = Edge::of(error);
+    let outcome: Outcome = Err(edge.error.clone());
+    let mut response = if accepted.sse_only() {
+        sse_single(write_response(id, &outcome))
+    } else {
+        body::json(StatusCode::OK, write_response(id, &outcome))
+    };
+    *response.status_mut() = edge.kind.mcp_status();
+    if let Some(secs) = edge.retry_after_secs() {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+fn initialize(gateway: &Gateway, principal: Principal, message: Message) -> Response<Body> {
     let Message::Request(req) = message else {
         unreachable!("initialize() is only called for requests")
     };
-    match gateway.initialize(&req) {
-        Ok((session, outcome)) => {
-            let mut response = body::json(StatusCode::OK, write_response(Some(&req.id), &outcome));
+    match gateway.initialize(&req, principal.name) {
+        Ok((session, result)) => {
+            let mut response =
+                body::json(StatusCode::OK, write_response(Some(&req.id), &Ok(result)));
             if let Ok(id) = HeaderValue::from_str(&session.id) {
                 response.headers_mut().insert(SESSION_ID, id);
             }
             response
         }
         Err(error) => {
-            let refusal = Refusal::of(&error);
-            let response = body::jsonrpc_error(StatusCode::BAD_REQUEST, Some(&req.id), error);
-            Refusal::apply(refusal, response)
+            let mut response = error_reply(Some(&req.id), &error, Accepted::JSON);
+            if response.status() == StatusCode::OK {
+                *response.status_mut() = StatusCode::BAD_REQUEST;
+            }
+            response
         }
     }
 }
@@ -139,7 +245,7 @@ fn initialize(gateway: &Gateway, message: Message) -> Response<Body> {
 enum SessionRejection {
     /// No `Mcp-Session-Id`: 400.
     Missing,
-    /// Unknown or expired: 404, so the client re-initializes.
+    /// Unknown, expired, or opened by another principal: 404, so the client re-initializes.
     Unknown,
     /// An `MCP-Protocol-Version` the gateway does not serve: 400.
     BadVersion(String),
@@ -168,22 +274,34 @@ impl SessionRejection {
     }
 }
 
-/// The request's session.
-fn session_of(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<Session>, SessionRejection> {
+/// The request's session. Any protocol revision the gateway serves is accepted on any session
+/// (clients send the version they speak, which may be older than the one negotiated).
+fn session_of(
+    gateway: &Gateway,
+    principal: &Principal,
+    headers: &HeaderMap,
+) -> Result<Arc<Session>, SessionRejection> {
     let id = headers
         .get(SESSION_ID)
         .and_then(|v| v.to_str().ok())
         .ok_or(SessionRejection::Missing)?;
-    let session = gateway
-        .sessions()
-        .touch(id)
-        .ok_or(SessionRejection::Unknown)?;
     if let Some(version) = headers.get(PROTOCOL_VERSION).and_then(|v| v.to_str().ok()) {
         if !LEGACY_VERSIONS.contains(&version) {
             return Err(SessionRejection::BadVersion(version.to_string()));
         }
     }
-    Ok(session)
+    let session = gateway
+        .sessions()
+        .get(id)
+        .ok_or(SessionRejection::Unknown)?;
+    if session.principal() != principal.name.as_ref() {
+        // Another principal's session is as good as unknown to this one.
+        return Err(SessionRejection::Unknown);
+    }
+    gateway
+        .sessions()
+        .touch(id)
+        .ok_or(SessionRejection::Unknown)
 }
 
 /// Why a POST's headers are refused.
@@ -234,6 +352,11 @@ struct Accepted {
 }
 
 impl Accepted {
+    const JSON: Accepted = Accepted {
+        json: true,
+        sse: false,
+    };
+
     fn of(headers: &HeaderMap) -> Self {
         let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
             return Accepted {
@@ -274,139 +397,89 @@ fn admits(range: &str, media: &str) -> bool {
     range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
 }
 
-#[cfg(test)]
-fn wants_sse_only(headers: &HeaderMap) -> bool {
-    Accepted::of(headers).sse_only()
+fn sse_single(payload: Vec<u8>) -> Response<Body> {
+    sse_with(body::full(event_stream::event(None, &payload)))
 }
 
-/// An error about the gateway's capacity rather than the call, which the reply's HTTP status
-/// and `Retry-After` carry too: a rate limit (429) or the session limit (503).
-#[derive(Debug, Clone, Copy)]
-struct Refusal {
-    status: StatusCode,
-    /// Whole seconds, at least 1.
-    retry_after: u64,
+fn sse_empty() -> Response<Body> {
+    sse_with(body::empty())
 }
 
-impl Refusal {
-    fn of(error: &ErrorObject) -> Option<Refusal> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Data {
-            retry_after_ms: u64,
-        }
-        let (status, millis) = match error.code {
-            RATE_LIMITED => (
-                StatusCode::TOO_MANY_REQUESTS,
-                error
-                    .data
-                    .as_deref()
-                    .and_then(|d| serde_json::from_str::<Data>(d.get()).ok())
-                    .map_or(1000, |d| d.retry_after_ms),
-            ),
-            TOO_MANY_SESSIONS => (StatusCode::SERVICE_UNAVAILABLE, 1000),
-            _ => return None,
-        };
-        Some(Refusal {
-            status,
-            retry_after: millis.div_ceil(1000).max(1),
-        })
-    }
-
-    /// Sets the status and `Retry-After` of `response` when there is a refusal.
-    fn apply(refusal: Option<Refusal>, mut response: Response<Body>) -> Response<Body> {
-        if let Some(refusal) = refusal {
-            *response.status_mut() = refusal.status;
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(refusal.retry_after));
-        }
-        response
-    }
-}
-
-fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        current = err.source();
-    }
-    false
-}
-
-fn sse_event(payload: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(payload.len() + 24);
-    out.extend_from_slice(b"event: message\ndata: ");
-    out.extend_from_slice(payload);
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
-}
-
-fn sse_response(body: Body) -> Response<Body> {
+fn sse_with(body: Body) -> Response<Body> {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     response
 }
 
-fn sse_single(payload: Vec<u8>) -> Response<Body> {
-    sse_response(body::full(sse_event(&payload)))
-}
-
-/// GET: the session's notification stream (`list_changed` and, later, server requests).
-fn get(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
+/// GET: the session's stream of what belongs to no call, or, with `Last-Event-ID`, the rest
+/// of the stream that event was on.
+fn get(gateway: &Gateway, principal: &Principal, headers: &HeaderMap) -> Response<Body> {
     if !accepts(headers, "text/event-stream") {
         return body::text(
             StatusCode::NOT_ACCEPTABLE,
             "GET /mcp opens an event stream; accept text/event-stream",
         );
     }
-    let session = match session_of(gateway, headers) {
+    let session = match session_of(gateway, principal, headers) {
         Ok(s) => s,
         Err(rejection) => return rejection.response(),
     };
-    let state = StreamState {
-        messages: gateway.subscribe(),
-        session,
-        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
-        shutdown: gateway.shutdown_token().clone(),
-    };
-    let events = stream::unfold(state, |mut state| async move {
-        loop {
-            tokio::select! {
-                message = state.messages.recv() => match message {
-                    Ok(bytes) => return Some((Ok::<_, Infallible>(http_body::Frame::data(sse_event(&bytes))), state)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = state.keep_alive.tick() => {
-                    return Some((Ok(http_body::Frame::data(Bytes::from_static(b": keep-alive\n\n"))), state));
-                }
-                _ = state.session.closed.cancelled() => return None,
-                _ = state.shutdown.cancelled() => return None,
-            }
+    let resume = headers
+        .get(LAST_EVENT_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| EventId::parse(v).ok_or(v));
+    let (reader, kind, on_cut) = match resume {
+        Some(Ok(id)) => {
+            let Some(log) = session.outbound().find(id.stream) else {
+                return body::jsonrpc_error(
+                    StatusCode::NOT_FOUND,
+                    None,
+                    ErrorObject::new(
+                        INVALID_REQUEST,
+                        format!("stream of event `{id}` is no longer kept; its events cannot be replayed"),
+                    ),
+                );
+            };
+            let kind = if id.stream == GET_STREAM {
+                event_stream::Kind::Get
+            } else {
+                event_stream::Kind::Call
+            };
+            (log.reader(id.seq), kind, None)
         }
-    });
-    sse_response(
-        StreamBody::new(events)
-            .map_err(|never| match never {})
-            .boxed_unsync(),
+        Some(Err(bad)) => {
+            return body::jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorObject::new(
+                    INVALID_REQUEST,
+                    format!("Last-Event-ID `{bad}` is not an event id of this gateway"),
+                ),
+            )
+        }
+        None => {
+            let log = session.outbound().get_stream();
+            (log.reader(log.read_up_to()), event_stream::Kind::Get, None)
+        }
+    };
+    event_stream::response(
+        reader,
+        kind,
+        true,
+        session.closed.clone(),
+        gateway.shutdown_token().clone(),
+        on_cut,
     )
 }
 
-struct StreamState {
-    messages: broadcast::Receiver<Bytes>,
-    session: Arc<Session>,
-    keep_alive: tokio::time::Interval,
-    shutdown: tokio_util::sync::CancellationToken,
-}
-
 /// DELETE: ends the session.
-fn delete(gateway: &Gateway, headers: &HeaderMap) -> Response<Body> {
-    match session_of(gateway, headers) {
+fn delete(gateway: &Gateway, principal: &Principal, headers: &HeaderMap) -> Response<Body> {
+    match session_of(gateway, principal, headers) {
         Ok(session) => {
             gateway.sessions().remove(&session.id);
             tracing::info!(session = %session.id, "session ended by client");
@@ -436,6 +509,6 @@ mod tests {
         assert!(accepts(&accept("*/*"), "application/json"));
         assert!(accepts(&accept("text/*;q=0.5"), "text/event-stream"));
         assert!(!accepts(&accept("text/html"), "application/json"));
-        assert!(wants_sse_only(&accept("text/event-stream")));
+        assert!(Accepted::of(&accept("text/event-stream")).sse_only());
     }
 }

@@ -28,3 +28,11 @@ pub const RATE_LIMITED: i64 = -32005;
 pub const BACKEND_PROTOCOL: i64 = -32006;
 /// The gateway holds `max_sessions` sessions already (HTTP 503 on `initialize`).
 pub const TOO_MANY_SESSIONS: i64 = -32007;
+/// A request the gateway forwarded to a client (sampling, elicitation, roots) got no answer in
+/// time; the backend that asked gets this.
+pub const CLIENT_DID_NOT_ANSWER: i64 = -32008;
+/// The backend has `max_in_flight` calls running already; the call was not sent.
+pub const OVERLOADED: i64 = -32009;
+/// The client cancelled the call (only ever seen in logs and REST replies: MCP sends no
+/// answer to a cancelled request).
+pub const CANCELLED: i64 = -32800;

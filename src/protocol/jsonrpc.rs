@@ -4,7 +4,6 @@
 //! them byte-for-byte and never builds a `serde_json::Value` tree of a client's arguments.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -143,21 +142,54 @@ impl ParseError {
     }
 }
 
-/// The fields of an envelope, borrowed from the input buffer.
-#[derive(Deserialize)]
+/// The members of an envelope, borrowed from the input buffer. Read by hand rather than derived
+/// so that a present `"id": null` is told apart from a missing id, and so that a repeated
+/// member is refused by name (see `raw_object` for why repeats matter).
+#[derive(Default)]
 struct Envelope<'a> {
-    #[serde(borrow, default)]
     jsonrpc: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     id: Option<&'a RawValue>,
-    #[serde(default)]
-    method: Option<Box<str>>,
-    #[serde(borrow, default)]
+    method: Option<&'a RawValue>,
     params: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     result: Option<&'a RawValue>,
-    #[serde(default)]
-    error: Option<ErrorObject>,
+    error: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON-RPC message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<'de>, A::Error> {
+                let mut env = Envelope::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match &*key {
+                        "jsonrpc" => &mut env.jsonrpc,
+                        "id" => &mut env.id,
+                        "method" => &mut env.method,
+                        "params" => &mut env.params,
+                        "result" => &mut env.result,
+                        "error" => &mut env.error,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        return Err(de::Error::custom(format_args!(
+                            "member `{key}` appears more than once"
+                        )));
+                    }
+                    *slot = Some(map.next_value::<&'de RawValue>()?);
+                }
+                Ok(env)
+            }
+        }
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
 }
 
 impl Message {
@@ -209,26 +241,44 @@ impl Message {
         }
         let id = match env.id {
             None => None,
-            Some(raw) if raw.get() == "null" => None,
-            Some(raw) => Some(serde_json::from_str::<Id>(raw.get()).map_err(|_| {
-                ParseError::Invalid(format!(
-                    "`id` must be a string or an integer, got {}",
-                    raw.get()
-                ))
-            })?),
+            Some(raw) if raw.get() == "null" => Some(None),
+            Some(raw) => Some(Some(serde_json::from_str::<Id>(raw.get()).map_err(
+                |_| {
+                    ParseError::Invalid(format!(
+                        "`id` must be a string or an integer, got {}",
+                        raw.get()
+                    ))
+                },
+            )?)),
         };
+        let method = env
+            .method
+            .map(|raw| {
+                serde_json::from_str::<Box<str>>(raw.get())
+                    .map_err(|_| ParseError::Invalid("`method` must be a string".into()))
+            })
+            .transpose()?;
         let params = env.params.map(RawValue::to_owned);
-        match (env.method, id) {
-            (Some(method), Some(id)) => Ok(Message::Request(Request { id, method, params })),
-            (Some(method), None) => {
-                if env.id.is_some() {
-                    return Err(ParseError::Invalid("a request id must not be null".into()));
-                }
-                Ok(Message::Notification(Notification { method, params }))
-            }
+        match (method, id) {
+            (Some(method), Some(Some(id))) => Ok(Message::Request(Request { id, method, params })),
+            (Some(_), Some(None)) => Err(ParseError::Invalid(
+                "a request id must not be null (omit `id` to send a notification)".into(),
+            )),
+            (Some(method), None) => Ok(Message::Notification(Notification { method, params })),
             (None, id) => {
+                let id = id.flatten();
+                let error = env
+                    .error
+                    .map(|raw| {
+                        serde_json::from_str::<ErrorObject>(raw.get()).map_err(|e| {
+                            ParseError::Invalid(format!(
+                                "`error` is not a JSON-RPC error object: {e}"
+                            ))
+                        })
+                    })
+                    .transpose()?;
                 let outcome =
-                    match (env.result, env.error) {
+                    match (env.result, error) {
                         (Some(result), None) => Ok(keep_result(result)),
                         (None, Some(error)) => Err(error),
                         _ => return Err(ParseError::Invalid(
@@ -325,69 +375,6 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(out, s).expect("a str always serialises");
 }
 
-// === impl RawObject ===
-
-/// A JSON object whose values stay raw, in their original order.
-///
-/// Used to rewrite one member (`name`, `_meta`) of `params` without parsing the others.
-#[derive(Debug, Default)]
-pub struct RawObject(pub Vec<(Box<str>, Box<RawValue>)>);
-
-impl RawObject {
-    /// Parses a raw JSON object.
-    pub fn parse(raw: &RawValue) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(raw.get())
-    }
-
-    /// The raw value of member `key`.
-    pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.0.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
-    }
-
-    /// Sets member `key`, replacing it in place or appending it.
-    pub fn set(&mut self, key: &str, value: Box<RawValue>) {
-        match self.0.iter_mut().find(|(k, _)| &**k == key) {
-            Some((_, v)) => *v = value,
-            None => self.0.push((key.into(), value)),
-        }
-    }
-
-    /// Serialises back to raw JSON.
-    pub fn to_raw(&self) -> Box<RawValue> {
-        serde_json::value::to_raw_value(self).expect("a RawObject always serialises")
-    }
-}
-
-impl<'de> Deserialize<'de> for RawObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = RawObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4));
-                while let Some((k, v)) = map.next_entry::<Box<str>, Box<RawValue>>()? {
-                    members.push((k, v));
-                }
-                Ok(RawObject(members))
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor)
-    }
-}
-
-impl Serialize for RawObject {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
-}
-
 /// Serialises a string as a raw JSON value.
 pub fn raw_string(s: &str) -> Box<RawValue> {
     serde_json::value::to_raw_value(s).expect("a str always serialises")
@@ -417,20 +404,6 @@ mod tests {
     }
 
     #[test]
-    fn raw_object_rewrites_one_member_and_keeps_numbers_exact() {
-        let raw = RawValue::from_string(
-            r#"{"name":"a__b","arguments":{"x":1e300,"y":2.5e-324,"z":-0.0}}"#.into(),
-        )
-        .unwrap();
-        let mut obj = RawObject::parse(&raw).unwrap();
-        obj.set("name", raw_string("b"));
-        assert_eq!(
-            obj.to_raw().get(),
-            r#"{"name":"b","arguments":{"x":1e300,"y":2.5e-324,"z":-0.0}}"#
-        );
-    }
-
-    #[test]
     fn classifies_bad_input() {
         assert!(matches!(
             Message::parse(b"{not json"),
@@ -450,6 +423,35 @@ mod tests {
             Message::parse(br#"{"jsonrpc":"2.0","id":1}"#),
             Err(ParseError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_null_request_id_is_refused_not_taken_for_a_notification() {
+        let err =
+            Message::parse(br#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#).unwrap_err();
+        assert!(matches!(&err, ParseError::Invalid(m) if m.contains("must not be null")));
+        assert_eq!(err.to_error_object().code, error_codes::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn a_repeated_envelope_member_is_refused_by_name() {
+        for (text, member) in [
+            (
+                &br#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}"#[..],
+                "method",
+            ),
+            (br#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#, "id"),
+            (
+                br#"{"jsonrpc":"2.0","id":1,"method":"x","params":{},"params":{}}"#,
+                "params",
+            ),
+        ] {
+            let err = Message::parse(text).unwrap_err();
+            assert!(
+                matches!(&err, ParseError::Invalid(m) if m.contains(&format!("`{member}` appears more than once"))),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct ServerCapabilities {
     /// The backend offers completions.
     #[serde(default)]
     pub completions: Option<serde::de::IgnoredAny>,
+    /// The backend sends log messages and takes `logging/setLevel`.
+    #[serde(default)]
+    pub logging: Option<serde::de::IgnoredAny>,
 }
 
 /// The kinds of list the catalog serves.
@@ -222,6 +225,70 @@ impl Default for ServerInfo {
             name: "mcpmux",
             version: env!("CARGO_PKG_VERSION"),
         }
+    }
+}
+
+/// MCP log levels (RFC 5424 severities), least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// `debug`.
+    Debug,
+    /// `info`.
+    Info,
+    /// `notice`.
+    Notice,
+    /// `warning`.
+    Warning,
+    /// `error`.
+    Error,
+    /// `critical`.
+    Critical,
+    /// `alert`.
+    Alert,
+    /// `emergency`.
+    Emergency,
+}
+
+impl LogLevel {
+    /// Every level, least severe first.
+    pub const ALL: [LogLevel; 8] = [
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Notice,
+        LogLevel::Warning,
+        LogLevel::Error,
+        LogLevel::Critical,
+        LogLevel::Alert,
+        LogLevel::Emergency,
+    ];
+
+    /// The level named `name` as MCP spells it.
+    pub fn parse(name: &str) -> Option<LogLevel> {
+        LogLevel::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
+    /// The MCP name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+            LogLevel::Critical => "critical",
+            LogLevel::Alert => "alert",
+            LogLevel::Emergency => "emergency",
+        }
+    }
+
+    /// A small integer for atomics: the index in [`LogLevel::ALL`].
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
+    /// The level of index `i`.
+    pub fn from_index(i: u8) -> Option<LogLevel> {
+        LogLevel::ALL.get(usize::from(i)).copied()
     }
 }
 

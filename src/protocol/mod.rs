@@ -4,8 +4,10 @@ pub mod error_codes;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod raw_json;
+pub mod raw_object;
 pub mod request;
 
-pub use jsonrpc::{ErrorObject, Id, Message, Notification, Outcome, RawObject, Request, Response};
+pub use jsonrpc::{ErrorObject, Id, Message, Notification, Outcome, Request, Response};
 pub use raw_json::RawJson;
-pub use request::{JsonRpcRequest, JsonRpcResponse};
+pub use raw_object::{ObjectError, RawObject};
+pub use request::{ClientParams, JsonRpcRequest, JsonRpcResponse};

@@ -1,4 +1,5 @@
-//! `JsonRpcRequest` / `JsonRpcResponse`: what flows through a backend's tower stack.
+//! `JsonRpcRequest` / `JsonRpcResponse`: what flows through steer and each backend's tower
+//! stack. The request carries its call's context all the way down to the transport.
 
 use std::sync::Arc;
 
@@ -7,29 +8,85 @@ use mcpmux_layers::request::{CallInfo, OutboundHeaders, RetrySafety};
 use serde_json::value::RawValue;
 
 use super::jsonrpc::Outcome;
+use super::RawObject;
+use crate::session::CallContext;
 
 /// A call on its way to one backend: the method and raw params, plus its context.
 ///
-/// Cheap to clone (the retry layer clones it per attempt): params are shared, not copied.
+/// Cheap to clone (the retry layer clones it per attempt): params and context are shared.
 #[derive(Clone, Debug)]
 pub struct JsonRpcRequest {
     /// The method, e.g. `tools/call`.
     pub method: Arc<str>,
     /// The params as the backend must see them (names already rewritten).
     pub params: Option<Arc<RawValue>>,
+    /// The client's params, parsed once at the edge for steer to read and rewrite; steer
+    /// turns them into `params` before the request enters a backend stack.
+    pub parsed: Option<ClientParams>,
     /// The backend's own name of the tool, for `tools/call`.
     pub tool: Option<Arc<str>>,
     /// Whether a failed attempt may be repeated.
     pub retry_safety: RetrySafety,
-    /// The authenticated client principal, if any.
-    pub principal: Option<Arc<str>>,
     /// Headers to send to an HTTP backend (auth injection adds here).
     pub headers: HeaderMap,
+    /// The call this request belongs to.
+    pub ctx: Arc<CallContext>,
+    /// Sent as a notification: no id, no answer awaited (transports answer `{}` at once).
+    pub notification: bool,
+}
+
+/// A client's params object as read at the edge: the original text, the parsed members, and
+/// whether a member was rewritten since.
+#[derive(Clone, Debug)]
+pub struct ClientParams {
+    raw: Arc<RawValue>,
+    object: RawObject,
+    changed: bool,
+}
+
+impl ClientParams {
+    /// Wraps params already parsed from `raw`.
+    pub fn new(raw: Box<RawValue>, object: RawObject) -> Self {
+        ClientParams {
+            raw: Arc::from(raw),
+            object,
+            changed: false,
+        }
+    }
+
+    /// The parsed members.
+    pub fn object(&self) -> &RawObject {
+        &self.object
+    }
+
+    /// Sets a member; the params will be serialised again.
+    pub fn set(&mut self, key: &str, value: Box<RawValue>) {
+        self.object.set(key, value);
+        self.changed = true;
+    }
+
+    /// The params as the backend gets them: the client's own bytes when nothing changed.
+    pub fn into_raw(self) -> Arc<RawValue> {
+        if self.changed {
+            Arc::from(self.object.to_raw())
+        } else {
+            self.raw
+        }
+    }
 }
 
 impl JsonRpcRequest {
-    /// A request with no context, as the gateway itself sends (catalog fetches, pings).
+    /// A request of the gateway's own (catalog fetches, pings, subscriptions): no client.
     pub fn new(method: impl Into<Arc<str>>, params: Option<Box<RawValue>>) -> Self {
+        Self::with_ctx(method, params.map(Arc::from), CallContext::internal())
+    }
+
+    /// A request in the context of `ctx`.
+    pub fn with_ctx(
+        method: impl Into<Arc<str>>,
+        params: Option<Arc<RawValue>>,
+        ctx: Arc<CallContext>,
+    ) -> Self {
         let method: Arc<str> = method.into();
         let retry_safety = if is_safe_method(&method) {
             RetrySafety::Safe
@@ -38,11 +95,32 @@ impl JsonRpcRequest {
         };
         JsonRpcRequest {
             method,
-            params: params.map(Arc::from),
+            params,
+            parsed: None,
             tool: None,
             retry_safety,
-            principal: None,
             headers: HeaderMap::new(),
+            ctx,
+            notification: false,
+        }
+    }
+
+    /// A notification to a backend, in the context of `ctx` (which picks the connection).
+    pub fn notification(
+        method: impl Into<Arc<str>>,
+        params: Option<Arc<RawValue>>,
+        ctx: Arc<CallContext>,
+    ) -> Self {
+        JsonRpcRequest {
+            notification: true,
+            ..Self::with_ctx(method, params, ctx)
+        }
+    }
+
+    /// Turns parsed client params into what the backend is sent.
+    pub fn seal(&mut self) {
+        if let Some(parsed) = self.parsed.take() {
+            self.params = Some(parsed.into_raw());
         }
     }
 }
@@ -74,7 +152,7 @@ impl CallInfo for JsonRpcRequest {
         self.retry_safety
     }
     fn principal(&self) -> Option<&str> {
-        self.principal.as_deref()
+        self.ctx.principal().map(|p| &**p)
     }
 }
 

@@ -31,7 +31,7 @@ pub fn result(version: &str, members: &[Member]) -> Box<RawValue> {
     let capabilities = to_raw(&serde_json::json!({
         "tools": { "listChanged": true },
         "prompts": { "listChanged": true },
-        "resources": { "listChanged": true },
+        "resources": { "listChanged": true, "subscribe": true },
         "completions": {},
         "logging": {},
     }));
@@ -48,7 +48,7 @@ pub fn result(version: &str, members: &[Member]) -> Box<RawValue> {
 fn merged_instructions(members: &[Member]) -> Option<String> {
     let mut out = String::new();
     for member in members {
-        let status = member.backend.status.borrow();
+        let status = member.backend.status();
         if status.health != Health::Up {
             continue;
         }
@@ -58,8 +58,8 @@ fn merged_instructions(members: &[Member]) -> Option<String> {
         if text.trim().is_empty() {
             continue;
         }
-        let alias = &member.backend.alias;
-        let prefix = member.backend.config.effective_prefix(alias);
+        let alias = member.backend.alias();
+        let prefix = member.backend.config().effective_prefix(alias);
         out.push_str(&format!(
             "## {alias} (tools prefixed `{prefix}`)\n{}\n\n",
             text.trim()

@@ -1,6 +1,20 @@
-//! Client sessions and what the gateway answers itself: `initialize` and session lifecycle.
+//! Client sessions and the way back to them: what a session negotiated and holds, the context
+//! each call carries, and the routing of everything backends send toward clients.
 
+pub mod call;
+pub mod client;
+pub mod events;
 pub mod initialize;
+pub mod log_levels;
+pub mod outbound;
+pub mod progress;
+#[allow(clippy::module_inception)]
+pub mod session;
 pub mod store;
+pub mod subscriptions;
+pub mod way_back;
 
-pub use store::{Session, SessionStore};
+pub use call::{CallContext, CallGuard, CallParts};
+pub use session::{NewSession, Session, UnknownAnswer};
+pub use store::{SessionStore, SessionsFull};
+pub use way_back::{BackendRef, Related, WayBack};

@@ -15,9 +15,10 @@ use super::names::Namer;
 use super::page;
 use super::uri_template::UriTemplate;
 use crate::backend::Backend;
-use crate::protocol::jsonrpc::{raw_string, RawObject};
+use crate::protocol::jsonrpc::raw_string;
 use crate::protocol::mcp::{ListKind, NamedEntry, TemplateEntry, UriEntry};
 use crate::protocol::RawJson;
+use crate::protocol::RawObject;
 
 /// A backend taking part in the catalog, with its naming rules.
 #[derive(Debug, Clone)]
@@ -140,7 +141,7 @@ impl Catalog {
         self.prefixes.iter().find_map(|(prefix, member)| {
             let name = exposed.strip_prefix(prefix.as_str())?;
             let backend = &member.backend;
-            let live = backend.status.borrow().health == crate::backend::Health::Up;
+            let live = backend.is_up();
             let allowed = !is_tool || member.namer.allows(name);
             (!name.is_empty() && !live && allowed).then(|| Route {
                 backend: backend.clone(),
@@ -159,14 +160,14 @@ impl Catalog {
         let mut catalog = Catalog::default();
         let mut seen_uris = HashSet::new();
         for member in members {
-            let alias = &member.backend.alias;
-            let prefix = member.backend.config.effective_prefix(alias);
+            let alias = &member.backend.alias();
+            let prefix = member.backend.config().effective_prefix(alias);
             if !prefix.is_empty() {
                 catalog
                     .prefixes
                     .push((format!("{prefix}{separator}"), member.clone()));
             }
-            let Some(listing) = listings.get(alias) else {
+            let Some(listing) = listings.get(&**alias) else {
                 continue;
             };
             for raw in listing.get(ListKind::Tools) {
@@ -212,7 +213,7 @@ impl Catalog {
     }
 
     fn add_named(&mut self, kind: ListKind, member: &Member, raw: &RawValue) {
-        let alias = &member.backend.alias;
+        let alias = &member.backend.alias();
         let Ok(entry) = serde_json::from_str::<NamedEntry>(raw.get()) else {
             warn!(backend = %alias, list = kind.method(), "entry without a name; skipped");
             return;
@@ -229,7 +230,7 @@ impl Catalog {
             _ => &mut self.prompt_routes,
         };
         if let Some(owner) = routes.get(exposed.as_str()) {
-            warn!(backend = %alias, name = %exposed, kept = %owner.backend.alias, "name collision; the first backend in alias order keeps it");
+            warn!(backend = %alias, name = %exposed, kept = %owner.backend.alias(), "name collision; the first backend in alias order keeps it");
             self.collisions.push(format!("{exposed} (from `{alias}`)"));
             return;
         }
@@ -267,7 +268,7 @@ pub struct CatalogStore {
 impl CatalogStore {
     /// An empty catalog over `members`.
     pub fn new(members: Vec<Member>, separator: &str) -> Self {
-        let unsettled = members.iter().map(|m| m.backend.alias.clone()).collect();
+        let unsettled = members.iter().map(|m| m.backend.alias().clone()).collect();
         let (changes, _) = broadcast::channel(64);
         let store = CatalogStore {
             separator: separator.to_string(),

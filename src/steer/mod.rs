@@ -2,7 +2,6 @@
 //! rewriting names on the way in, and serves the merged lists from the catalog.
 
 pub mod catalog;
-pub mod errors;
 pub mod names;
 pub mod page;
 pub mod refresh;
@@ -18,10 +17,12 @@ use serde_json::value::RawValue;
 use tower::ServiceExt;
 use tracing::debug;
 
-use crate::protocol::jsonrpc::{raw_string, to_raw, RawObject};
-use crate::protocol::mcp::{CursorParams, ListKind};
-use crate::protocol::{ErrorObject, JsonRpcRequest, JsonRpcResponse, Outcome, RawJson};
-use crate::BoxError;
+use crate::backend::Backend;
+use crate::gateway::CallError;
+use crate::protocol::jsonrpc::{raw_string, to_raw};
+use crate::protocol::mcp::ListKind;
+use crate::protocol::{JsonRpcRequest, RawJson, RawObject};
+use crate::session::subscriptions::Subscriptions;
 use catalog::{CatalogStore, Route};
 
 /// How long a list waits for backends still on their first connection attempt.
@@ -36,16 +37,25 @@ pub struct Steer {
 #[derive(Debug)]
 struct Inner {
     catalog: Arc<CatalogStore>,
+    subscriptions: Arc<Subscriptions>,
     page_size: usize,
 }
 
 // === impl Steer ===
 
 impl Steer {
-    /// Steers over `catalog`.
-    pub fn new(catalog: Arc<CatalogStore>, page_size: usize) -> Self {
+    /// Steers over `catalog`, keeping resource subscriptions in `subscriptions`.
+    pub fn new(
+        catalog: Arc<CatalogStore>,
+        subscriptions: Arc<Subscriptions>,
+        page_size: usize,
+    ) -> Self {
         Steer {
-            inner: Arc::new(Inner { catalog, page_size }),
+            inner: Arc::new(Inner {
+                catalog,
+                subscriptions,
+                page_size,
+            }),
         }
     }
 
@@ -56,190 +66,240 @@ impl Steer {
 }
 
 impl tower::Service<JsonRpcRequest> for Steer {
-    type Response = JsonRpcResponse;
-    type Error = BoxError;
-    type Future = BoxFuture<'static, Result<JsonRpcResponse, BoxError>>;
+    type Response = RawJson;
+    type Error = CallError;
+    type Future = BoxFuture<'static, Result<RawJson, CallError>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), CallError>> {
         // Each backend stack applies its own back-pressure inside the call.
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
         let inner = self.inner.clone();
-        Box::pin(async move {
-            let outcome = inner.dispatch(req).await;
-            Ok(JsonRpcResponse { outcome })
-        })
+        Box::pin(async move { inner.dispatch(req).await })
     }
 }
 
 impl Inner {
-    async fn dispatch(&self, req: JsonRpcRequest) -> Outcome {
+    async fn dispatch(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
         if let Some(kind) = ListKind::from_method(&req.method) {
-            return self.list(kind, req.params.as_deref()).await;
+            return self.list(kind, &req).await;
         }
         match &*req.method {
             "ping" => Ok(RawJson::empty_object()),
             "tools/call" => self.call_named(ListKind::Tools, req).await,
             "prompts/get" => self.call_named(ListKind::Prompts, req).await,
             "resources/read" => self.call_by_uri(req).await,
+            "resources/subscribe" => self.subscribe(req).await,
+            "resources/unsubscribe" => self.unsubscribe(req).await,
             "completion/complete" => self.complete(req).await,
-            // Accepted so clients that set a level anyway are not refused; per-session levels
-            // forwarded to backends come with the session bridge.
-            "logging/setLevel" => Ok(RawJson::empty_object()),
-            other => Err(ErrorObject::method_not_found(other)),
+            "logging/setLevel" => self.set_level(req).await,
+            other => Err(CallError::MethodNotFound(other.to_string())),
         }
     }
 
-    async fn list(&self, kind: ListKind, params: Option<&RawValue>) -> Outcome {
-        let cursor = match params {
-            Some(p) => {
-                serde_json::from_str::<CursorParams>(p.get())
-                    .map_err(|e| ErrorObject::invalid_params(format!("{}: {e}", kind.method())))?
-                    .cursor
-            }
-            None => None,
-        };
+    async fn list(&self, kind: ListKind, req: &JsonRpcRequest) -> Result<RawJson, CallError> {
+        let cursor = str_member(req, "cursor")?;
         if cursor.is_none() {
             // A client that lists right after the gateway starts sees backends that are still
             // connecting, within a bound.
             self.catalog.wait_settled(FIRST_LIST_WAIT).await;
         }
-        let start = page::start_of(cursor.as_deref())?;
+        let start =
+            page::start_of(cursor.as_deref()).map_err(|e| CallError::InvalidParams(e.message))?;
         Ok(self.catalog.snapshot().page(kind, start, self.page_size))
     }
 
-    async fn call_named(&self, kind: ListKind, mut req: JsonRpcRequest) -> Outcome {
+    async fn call_named(
+        &self,
+        kind: ListKind,
+        mut req: JsonRpcRequest,
+    ) -> Result<RawJson, CallError> {
         let what = if kind == ListKind::Tools {
             "tool"
         } else {
             "prompt"
         };
-        let (mut params, name) = named_params(&req, what)?;
+        let name = str_member(&req, "name")?.ok_or_else(|| {
+            CallError::InvalidParams(format!(
+                "{} needs params with a string `name` naming the {what}",
+                req.method
+            ))
+        })?;
         let snapshot = self.catalog.snapshot();
         let route = match kind {
             ListKind::Tools => snapshot.tool(&name),
             _ => snapshot.prompt(&name),
-        };
-        let Some(route) = route else {
-            return Err(ErrorObject::invalid_params(format!(
-                "unknown {what} `{name}`: it is not in the catalog (list {}s to see what is available)",
-                what
-            )));
-        };
-        params.set("name", raw_string(&route.name));
-        req.params = Some(Arc::from(params.to_raw()));
+        }
+        .ok_or(CallError::UnknownName { kind: what, name })?;
+        set_member(&mut req, "name", raw_string(&route.name));
         if kind == ListKind::Tools {
             req.tool = Some(route.name.clone());
             if route.retry_safe {
                 req.retry_safety = RetrySafety::Safe;
             }
         }
-        forward(&route, req).await
+        forward(&route.backend, req).await
     }
 
-    async fn call_by_uri(&self, req: JsonRpcRequest) -> Outcome {
-        let uri = string_param(&req, "uri")?;
-        let Some(backend) = self.catalog.snapshot().resource(&uri) else {
-            return Err(ErrorObject::new(
-                crate::protocol::error_codes::RESOURCE_NOT_FOUND,
-                format!("unknown resource `{uri}`: no backend lists it or a template matching it"),
+    async fn call_by_uri(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
+        let (backend, _) = self.by_uri(&req)?;
+        forward(&backend, req).await
+    }
+
+    fn by_uri(&self, req: &JsonRpcRequest) -> Result<(Arc<Backend>, String), CallError> {
+        let uri = str_member(req, "uri")?.ok_or_else(|| {
+            CallError::InvalidParams(format!("{} needs a string `uri`", req.method))
+        })?;
+        match self.catalog.snapshot().resource(&uri) {
+            Some(backend) => Ok((backend, uri)),
+            None => Err(CallError::UnknownResource(uri)),
+        }
+    }
+
+    /// The backend is subscribed on the first watcher (always, for a per-session backend:
+    /// each client has its own connection there).
+    async fn subscribe(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
+        let (backend, uri) = self.by_uri(&req)?;
+        let Some(session) = req.ctx.session().cloned() else {
+            return Err(CallError::InvalidRequest(
+                "resources/subscribe needs a session: send initialize first".into(),
             ));
         };
-        send(&backend.alias, backend.service.clone(), req).await
+        let first = self.subscriptions.add(backend.alias(), &uri, &session.id);
+        if first || backend.is_per_session() {
+            if let Err(e) = forward(&backend, req).await {
+                self.subscriptions
+                    .remove(backend.alias(), &uri, &session.id);
+                return Err(e);
+            }
+        }
+        Ok(RawJson::empty_object())
+    }
+
+    /// The backend is unsubscribed when its last watcher leaves.
+    async fn unsubscribe(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
+        let (backend, uri) = self.by_uri(&req)?;
+        let Some(session) = req.ctx.session().cloned() else {
+            return Ok(RawJson::empty_object());
+        };
+        let last = self
+            .subscriptions
+            .remove(backend.alias(), &uri, &session.id);
+        if last || backend.is_per_session() {
+            forward(&backend, req).await?;
+        }
+        Ok(RawJson::empty_object())
+    }
+
+    /// Forwards a client's `logging/setLevel` to the backends that keep a level per client
+    /// (per-session ones); shared backends follow the most verbose level any session asked for
+    /// (see `session::log_levels`).
+    async fn set_level(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
+        let mut req = req;
+        req.seal();
+        for member in self.catalog.members().iter() {
+            let backend = &member.backend;
+            if backend.is_per_session() && backend.is_up() {
+                if let Err(e) = forward(backend, req.clone()).await {
+                    debug!(backend = %backend.alias(), error = %e, "logging/setLevel not forwarded");
+                }
+            }
+        }
+        Ok(RawJson::empty_object())
     }
 
     /// `completion/complete` routes by its `ref`: a prompt name or a resource template URI.
-    async fn complete(&self, mut req: JsonRpcRequest) -> Outcome {
-        #[derive(serde::Deserialize)]
-        struct Reference {
-            #[serde(rename = "type")]
-            kind: String,
-            name: Option<String>,
-            uri: Option<String>,
-        }
-        let params = req
-            .params
-            .as_deref()
-            .ok_or_else(|| ErrorObject::invalid_params("completion/complete needs params"))?;
-        let mut object =
-            RawObject::parse(params).map_err(|e| ErrorObject::invalid_params(e.to_string()))?;
-        let reference: Reference = object
-            .get("ref")
-            .and_then(|r| serde_json::from_str(r.get()).ok())
-            .ok_or_else(|| ErrorObject::invalid_params("completion/complete needs a `ref`"))?;
+    async fn complete(&self, mut req: JsonRpcRequest) -> Result<RawJson, CallError> {
+        let reference = member(&req, "ref")?
+            .ok_or_else(|| CallError::InvalidParams("completion/complete needs a `ref`".into()))?;
+        let reference = RawObject::parse(&reference)
+            .map_err(|e| CallError::nested("completion/complete", "ref", e))?;
+        let string = |key: &str| {
+            reference
+                .get(key)
+                .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+        };
         let snapshot = self.catalog.snapshot();
-        match (reference.kind.as_str(), reference.name, reference.uri) {
-            ("ref/prompt", Some(name), _) => {
-                let route = snapshot.prompt(&name).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("unknown prompt `{name}`"))
+        match (string("type").as_deref(), string("name"), string("uri")) {
+            (Some("ref/prompt"), Some(name), _) => {
+                let route = snapshot.prompt(&name).ok_or(CallError::UnknownName {
+                    kind: "prompt",
+                    name,
                 })?;
                 let rewritten = serde_json::json!({ "type": "ref/prompt", "name": &*route.name });
-                object.set("ref", to_raw(&rewritten));
-                req.params = Some(Arc::from(object.to_raw()));
-                forward(&route, req).await
+                set_member(&mut req, "ref", to_raw(&rewritten));
+                forward(&route.backend, req).await
             }
-            ("ref/resource", _, Some(uri)) => {
-                let backend = snapshot.resource(&uri).ok_or_else(|| {
-                    ErrorObject::invalid_params(format!("unknown resource template `{uri}`"))
-                })?;
-                send(&backend.alias, backend.service.clone(), req).await
+            (Some("ref/resource"), _, Some(uri)) => {
+                let backend = snapshot
+                    .resource(&uri)
+                    .ok_or(CallError::UnknownResource(uri))?;
+                forward(&backend, req).await
             }
-            _ => Err(ErrorObject::invalid_params(
-                "`ref` must be a ref/prompt with a name or a ref/resource with a uri",
+            _ => Err(CallError::InvalidParams(
+                "`ref` must be a ref/prompt with a name or a ref/resource with a uri".into(),
             )),
         }
     }
 }
 
-async fn forward(route: &Route, req: JsonRpcRequest) -> Outcome {
-    send(&route.backend.alias, route.backend.service.clone(), req).await
+/// Sends a request to a backend's stack; its JSON-RPC error is its answer.
+async fn forward(backend: &Arc<Backend>, mut req: JsonRpcRequest) -> Result<RawJson, CallError> {
+    req.seal();
+    if let Some(session) = req.ctx.session() {
+        session.mark_used(backend.slot());
+    }
+    match backend.service().oneshot(req).await {
+        Ok(response) => response.outcome.map_err(CallError::Answer),
+        Err(source) => Err(CallError::Backend {
+            backend: backend.alias().clone(),
+            source,
+        }),
+    }
 }
 
-async fn send(
-    alias: &str,
-    service: crate::backend::BackendService,
-    req: JsonRpcRequest,
-) -> Outcome {
-    let method = req.method.clone();
-    match service.oneshot(req).await {
-        Ok(response) => response.outcome,
-        Err(e) => {
-            debug!(backend = %alias, method = %method, error = %e, "backend call failed");
-            Err(errors::error_object(alias, &e))
+/// A member of the request's params, raw.
+fn member(req: &JsonRpcRequest, key: &str) -> Result<Option<Box<RawValue>>, CallError> {
+    if let Some(parsed) = &req.parsed {
+        return Ok(parsed.object().get(key).map(RawValue::to_owned));
+    }
+    let Some(params) = req.params.as_deref() else {
+        return Ok(None);
+    };
+    let object = RawObject::parse(params).map_err(|e| CallError::params(&req.method, e))?;
+    Ok(object.get(key).map(RawValue::to_owned))
+}
+
+/// A string member of the request's params; a member of another type is an error.
+fn str_member(req: &JsonRpcRequest, key: &str) -> Result<Option<String>, CallError> {
+    let Some(raw) = member(req, key)? else {
+        return Ok(None);
+    };
+    if raw.get() == "null" {
+        return Ok(None);
+    }
+    serde_json::from_str::<String>(raw.get())
+        .map(Some)
+        .map_err(|_| CallError::InvalidParams(format!("{}: `{key}` must be a string", req.method)))
+}
+
+/// Rewrites a member of the request's params.
+fn set_member(req: &mut JsonRpcRequest, key: &str, value: Box<RawValue>) {
+    if let Some(parsed) = &mut req.parsed {
+        parsed.set(key, value);
+        return;
+    }
+    if let Some(params) = req.params.as_deref() {
+        if let Ok(mut object) = RawObject::parse(params) {
+            object.set(key, value);
+            req.params = Some(Arc::from(object.to_raw()));
         }
     }
 }
 
-/// Parses params as a raw object and reads its `name`.
-fn named_params(req: &JsonRpcRequest, what: &str) -> Result<(RawObject, String), ErrorObject> {
-    let params = req.params.as_deref().ok_or_else(|| {
-        ErrorObject::invalid_params(format!("{} needs params with a `name`", req.method))
-    })?;
-    let object = RawObject::parse(params)
-        .map_err(|e| ErrorObject::invalid_params(format!("params must be an object: {e}")))?;
-    let name = object
-        .get("name")
-        .and_then(|n| serde_json::from_str::<String>(n.get()).ok())
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(format!(
-                "{} needs a string `name` naming the {what}",
-                req.method
-            ))
-        })?;
-    Ok((object, name))
-}
-
-fn string_param(req: &JsonRpcRequest, key: &str) -> Result<String, ErrorObject> {
-    req.params
-        .as_deref()
-        .and_then(|p| RawObject::parse(p).ok())
-        .and_then(|o| {
-            o.get(key)
-                .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
-        })
-        .ok_or_else(|| {
-            ErrorObject::invalid_params(format!("{} needs a string `{key}`", req.method))
-        })
+/// The route of an exposed tool name, for callers outside the MCP methods (REST bridge).
+pub fn route_tool(catalog: &CatalogStore, exposed: &str) -> Option<Route> {
+    catalog.snapshot().tool(exposed)
 }

@@ -28,9 +28,9 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let backend = member.backend.clone();
-    let alias = backend.alias.clone();
-    let mut status = backend.status.clone();
-    let mut notifications = backend.notifications.subscribe();
+    let alias = backend.alias().clone();
+    let mut status = backend.watch_status();
+    let mut notifications = backend.subscribe_notifications();
     let mut listed_generation = 0u64;
     let mut down_since: Option<tokio::time::Instant> = None;
     let mut retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
@@ -112,9 +112,9 @@ fn changed_kinds(method: &str) -> Option<&'static [ListKind]> {
 async fn refetch(member: &Member, store: &CatalogStore, kinds: &[ListKind]) {
     for kind in kinds {
         match fetch(member, *kind).await {
-            Ok(items) => store.set_list(&member.backend.alias, *kind, items),
+            Ok(items) => store.set_list(member.backend.alias(), *kind, items),
             Err(e) => {
-                warn!(backend = %member.backend.alias, list = kind.method(), error = %e, "refetch after list_changed failed")
+                warn!(backend = %member.backend.alias(), list = kind.method(), error = %e, "refetch after list_changed failed")
             }
         }
     }
@@ -154,8 +154,7 @@ async fn fetch(member: &Member, kind: ListKind) -> Result<Vec<Arc<RawValue>>, St
         let request = JsonRpcRequest::new(kind.method(), params);
         let response = member
             .backend
-            .service
-            .clone()
+            .service()
             .oneshot(request)
             .await
             .map_err(|e| format!("{}: {e}", kind.method()))?;
@@ -163,7 +162,7 @@ async fn fetch(member: &Member, kind: ListKind) -> Result<Vec<Arc<RawValue>>, St
             Ok(r) => r,
             // A backend that advertises a capability but lacks one list (often templates).
             Err(e) if e.code == crate::protocol::error_codes::METHOD_NOT_FOUND => {
-                debug!(backend = %member.backend.alias, list = kind.method(), "not supported by the backend");
+                debug!(backend = %member.backend.alias(), list = kind.method(), "not supported by the backend");
                 return Ok(items);
             }
             Err(e) => {

@@ -237,6 +237,8 @@ pub struct RawSession {
     pub session_id: String,
     pub protocol_version: String,
     pub initialize_result: Value,
+    /// Headers sent with every request (e.g. `authorization`).
+    pub headers: Vec<(String, String)>,
     next_id: AtomicU64,
 }
 
@@ -246,6 +248,11 @@ impl RawSession {
     /// Perform the handshake against `url` (the gateway's `/mcp`), asserting the parts of it
     /// that every later request depends on.
     pub async fn initialize(url: &str) -> Self {
+        Self::initialize_with(url, Vec::new()).await
+    }
+
+    /// Like [`Self::initialize`], sending `headers` with every request of the session.
+    pub async fn initialize_with(url: &str, headers: Vec<(String, String)>) -> Self {
         let init = json!({
             "jsonrpc": "2.0",
             "id": 0,
@@ -256,7 +263,11 @@ impl RawSession {
                 "clientInfo": {"name": "mcpmux-raw-test", "version": "0.0.0"}
             }
         });
-        let response = post(url, init.to_string(), &[]).await;
+        let extra: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let response = post(url, init.to_string(), &extra).await;
         assert_eq!(response.status, 200, "initialize: {}", response.body);
         let session_id = response
             .header("mcp-session-id")
@@ -280,6 +291,7 @@ impl RawSession {
             session_id,
             protocol_version,
             initialize_result: result,
+            headers,
             next_id: AtomicU64::new(1),
         };
         let initialized = session
@@ -295,15 +307,12 @@ impl RawSession {
 
     /// POST any body with this session's headers.
     pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> RawResponse {
-        post(
-            &self.url,
-            body,
-            &[
-                ("mcp-session-id", &self.session_id),
-                ("mcp-protocol-version", &self.protocol_version),
-            ],
-        )
-        .await
+        let mut headers: Vec<(&str, &str)> = vec![
+            ("mcp-session-id", &self.session_id),
+            ("mcp-protocol-version", &self.protocol_version),
+        ];
+        headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        post(&self.url, body, &headers).await
     }
 
     /// POST a JSON value with this session's headers.
@@ -362,13 +371,14 @@ impl RawSession {
 
     /// `DELETE /mcp` for this session.
     pub async fn delete(&self) -> RawResponse {
-        let response = client()
+        let mut request = client()
             .delete(&self.url)
             .header("mcp-session-id", &self.session_id)
-            .header("mcp-protocol-version", &self.protocol_version)
-            .send()
-            .await
-            .expect("DELETE /mcp");
+            .header("mcp-protocol-version", &self.protocol_version);
+        for (k, v) in &self.headers {
+            request = request.header(k, v);
+        }
+        let response = request.send().await.expect("DELETE /mcp");
         RawResponse::read(response).await
     }
 }

@@ -1,0 +1,439 @@
+//! Runs one stdio backend's process: spawn, `initialize`, read and write until it exits or
+//! stops answering, then restart with backoff. Everything the process writes that is not an
+//! answer the connection waits for goes to the way back.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, watch};
+use tokio_util::codec::FramedRead;
+use tracing::{debug, info, warn};
+
+use super::env::child_env;
+use super::lines::{JsonLines, Line};
+use super::{Conn, StdioSpec, Wiring};
+use crate::backend::backoff::Backoff;
+use crate::backend::handshake;
+use crate::backend::status::{Health, Link};
+use crate::protocol::jsonrpc::{to_raw, write_notification, write_response};
+use crate::protocol::mcp::LogLevel;
+use crate::protocol::{Id, JsonRpcRequest, Message, Notification};
+
+/// Messages queued for the child's stdin before senders wait.
+const WRITE_QUEUE: usize = 1024;
+/// A process that stayed up this long resets the restart backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
+/// How long a stopping process gets between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+pub(super) struct Supervisor {
+    spec: StdioSpec,
+    wiring: Wiring,
+    link: watch::Sender<Link<Conn>>,
+}
+
+/// Why a process run ended.
+enum Ended {
+    /// It exited, failed to start, or was restarted; restart it.
+    Down(String),
+    /// The gateway is stopping (or the owning session ended).
+    Stopped,
+}
+
+impl Supervisor {
+    pub(super) fn new(spec: StdioSpec, wiring: Wiring, link: watch::Sender<Link<Conn>>) -> Self {
+        Supervisor { spec, wiring, link }
+    }
+
+    fn alias(&self) -> &Arc<str> {
+        &self.wiring.backend.alias
+    }
+
+    pub(super) async fn run(self) {
+        let mut backoff = Backoff::default();
+        let mut generation = 0u64;
+        loop {
+            self.link.send_replace(Link::Starting);
+            self.wiring
+                .status
+                .send_modify(|s| s.health = Health::Starting);
+            generation += 1;
+            let started = Instant::now();
+            let reason = match self.run_once(generation).await {
+                Ended::Down(reason) => reason,
+                Ended::Stopped => {
+                    self.link
+                        .send_replace(Link::Down("the backend is stopping".into()));
+                    return;
+                }
+            };
+            if self.wiring.shutdown.is_cancelled() {
+                self.link
+                    .send_replace(Link::Down("the backend is stopping".into()));
+                return;
+            }
+            if started.elapsed() >= STABLE_AFTER {
+                backoff.reset();
+            }
+            let delay = backoff.next_delay();
+            warn!(backend = %self.alias(), reason = %reason, retry_in = ?delay, "stdio backend down; restarting");
+            let shown: Arc<str> =
+                format!("{reason} (restarting in {:.1}s)", delay.as_secs_f64()).into();
+            self.link.send_replace(Link::Down(shown.clone()));
+            self.wiring.status.send_modify(|s| {
+                s.health = Health::Down(shown);
+                s.info = None;
+                s.attempted = true;
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.wiring.shutdown.cancelled() => return,
+            }
+            self.wiring.status.send_modify(|s| s.restarts += 1);
+            metrics::counter!("mcpmux_stdio_restarts_total", "backend" => self.alias().to_string())
+                .increment(1);
+        }
+    }
+
+    /// Runs one process to its end.
+    async fn run_once(&self, generation: u64) -> Ended {
+        let mut child = match self.spawn_child() {
+            Ok(child) => child,
+            Err(reason) => return Ended::Down(reason),
+        };
+        let pid = child.id();
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            stop_child(&mut child, pid).await;
+            return Ended::Down("the child has no stdin or stdout".into());
+        };
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(log_stderr(self.alias().clone(), stderr));
+        }
+        let (writer_tx, writer_rx) = mpsc::channel(WRITE_QUEUE);
+        let conn = Arc::new(Conn::new(writer_tx, self.wiring.owner.clone()));
+        tokio::spawn(write_lines(stdin, writer_rx));
+        let reader = tokio::spawn(read_lines(
+            self.wiring.clone(),
+            FramedRead::new(stdout, JsonLines::new(self.spec.max_line_bytes)),
+            conn.clone(),
+        ));
+
+        let info = tokio::select! {
+            r = tokio::time::timeout(self.spec.connect_timeout, handshake::initialize_over(self.alias(), |req| {
+                let conn = conn.clone();
+                let alias = self.alias().clone();
+                async move { conn.call(&alias, req).await }
+            })) => r,
+            status = child.wait() => {
+                reader.abort();
+                return Ended::Down(format!("exited during initialize ({})", describe_exit(status)));
+            }
+            _ = self.wiring.shutdown.cancelled() => {
+                stop_child(&mut child, pid).await;
+                reader.abort();
+                return Ended::Stopped;
+            }
+        };
+        let info = match info {
+            Ok(Ok(info)) => info,
+            failed => {
+                stop_child(&mut child, pid).await;
+                reader.abort();
+                return Ended::Down(match failed {
+                    Ok(Err(e)) => format!("initialize failed: {e}"),
+                    _ => format!(
+                        "no answer to initialize within {:?}",
+                        self.spec.connect_timeout
+                    ),
+                });
+            }
+        };
+        let _ = conn
+            .writer
+            .send(write_notification("notifications/initialized", None))
+            .await;
+        info!(backend = %self.alias(), pid = ?pid, protocol = %info.protocol_version, "stdio backend up");
+        let logs = info.capabilities.logging.is_some();
+        self.link.send_replace(Link::Up(conn.clone()));
+        self.wiring.status.send_modify(|s| {
+            s.health = Health::Up;
+            s.info = Some(Arc::new(info));
+            s.generation = generation;
+            s.attempted = true;
+        });
+
+        let ended = self.serve(&mut child, pid, &conn, logs).await;
+        reader.abort();
+        let lost = conn.pending.fail_all();
+        if lost > 0 {
+            warn!(backend = %self.alias(), calls = lost, "stdio backend ended with calls in flight");
+        }
+        ended
+    }
+
+    /// Waits for the process to end while keeping its log level in step with the clients'.
+    async fn serve(
+        &self,
+        child: &mut Child,
+        pid: Option<u32>,
+        conn: &Arc<Conn>,
+        logs: bool,
+    ) -> Ended {
+        let mut level = self.level_source();
+        let mut wanted = if logs { level.current() } else { None };
+        loop {
+            if let Some(l) = wanted.take() {
+                set_level(conn, self.alias(), l);
+            }
+            tokio::select! {
+                status = child.wait() => return Ended::Down(format!("exited ({})", describe_exit(status))),
+                _ = self.wiring.shutdown.cancelled() => {
+                    stop_child(child, pid).await;
+                    return Ended::Stopped;
+                }
+                _ = conn.wedged.notified() => {
+                    warn!(backend = %self.alias(), calls = super::WEDGED_AFTER, "stdio backend stopped answering: calls were abandoned with no output from it; restarting");
+                    stop_child(child, pid).await;
+                    return Ended::Down("stopped answering (calls timed out with no output)".into());
+                }
+                _ = self.wiring.restart.notified() => {
+                    stop_child(child, pid).await;
+                    return Ended::Down("restarted after failed health checks".into());
+                }
+                next = level.changed(), if logs => wanted = next,
+            }
+        }
+    }
+
+    fn level_source(&self) -> LevelSource {
+        match &self.wiring.owner {
+            // A per-session process follows its session's own level; the session store
+            // re-sends it through the way back when it changes (see `gateway::notify`).
+            Some(owner) => LevelSource::Owner(owner.clone()),
+            None => LevelSource::Shared(self.wiring.way_back.levels().watch()),
+        }
+    }
+
+    fn spawn_child(&self) -> Result<Child, String> {
+        let (program, args) = self
+            .spec
+            .argv
+            .split_first()
+            .ok_or("no command configured")?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env_clear()
+            .envs(child_env(
+                std::env::vars_os(),
+                self.spec.inherit_env,
+                &self.spec.env,
+            ))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        if let Some(cwd) = &self.spec.cwd {
+            cmd.current_dir(cwd);
+        }
+        cmd.spawn()
+            .map_err(|e| format!("failed to start `{program}`: {e}"))
+    }
+}
+
+/// Where a process's log level comes from.
+enum LevelSource {
+    Shared(watch::Receiver<Option<LogLevel>>),
+    Owner(std::sync::Weak<crate::session::Session>),
+}
+
+impl LevelSource {
+    fn current(&mut self) -> Option<LogLevel> {
+        match self {
+            LevelSource::Shared(rx) => *rx.borrow_and_update(),
+            LevelSource::Owner(owner) => owner.upgrade().and_then(|s| s.log_level()),
+        }
+    }
+
+    /// Resolves with the new level when it changes; never, for a per-session process (its
+    /// session's `logging/setLevel` is forwarded to it as a call).
+    async fn changed(&mut self) -> Option<LogLevel> {
+        match self {
+            LevelSource::Shared(rx) => match rx.changed().await {
+                Ok(()) => *rx.borrow_and_update(),
+                Err(_) => std::future::pending().await,
+            },
+            LevelSource::Owner(_) => std::future::pending().await,
+        }
+    }
+}
+
+/// Tells the process the level to log at, in the background.
+fn set_level(conn: &Arc<Conn>, alias: &Arc<str>, level: LogLevel) {
+    let conn = conn.clone();
+    let alias = alias.clone();
+    tokio::spawn(async move {
+        let params = to_raw(&serde_json::json!({ "level": level.as_str() }));
+        let req = JsonRpcRequest::new("logging/setLevel", Some(params));
+        if let Err(e) = conn.call(&alias, req).await {
+            debug!(backend = %alias, error = %e, "logging/setLevel not delivered");
+        }
+    });
+}
+
+fn describe_exit(status: std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(s) => s.to_string(),
+        Err(e) => format!("wait failed: {e}"),
+    }
+}
+
+/// SIGTERM to the process group, then SIGKILL after a grace period.
+async fn stop_child(child: &mut Child, pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: killpg only sends a signal; the group id is the child's pid because it was
+        // spawned with process_group(0).
+        unsafe {
+            libc::killpg(pid, libc::SIGTERM);
+        }
+        if tokio::time::timeout(KILL_GRACE, child.wait()).await.is_ok() {
+            // The leader exited; stragglers in the group still get SIGKILL below.
+        }
+        // SAFETY: as above.
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill().await;
+}
+
+async fn write_lines(stdin: ChildStdin, mut rx: mpsc::Receiver<Vec<u8>>) {
+    let mut out = BufWriter::new(stdin);
+    while let Some(line) = rx.recv().await {
+        if out.write_all(&line).await.is_err() || out.write_all(b"\n").await.is_err() {
+            return;
+        }
+        // Let the other ready tasks of this scheduler tick queue their lines first, so a burst
+        // of calls becomes one write to the pipe (and one wake-up of the child) instead of
+        // one each: the woken writer would otherwise run first and find nothing else queued.
+        tokio::task::yield_now().await;
+        // Coalesce whatever else is queued into the same flush.
+        while let Ok(line) = rx.try_recv() {
+            if out.write_all(&line).await.is_err() || out.write_all(b"\n").await.is_err() {
+                return;
+            }
+        }
+        if out.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn read_lines(
+    wiring: Wiring,
+    mut lines: FramedRead<ChildStdout, JsonLines>,
+    conn: Arc<Conn>,
+) {
+    let alias = wiring.backend.alias.clone();
+    while let Some(line) = lines.next().await {
+        let line = match line {
+            Ok(Line::Text(line)) => line,
+            Ok(Line::Skipped(skip)) => {
+                conn.heard_from();
+                warn!(backend = %alias, reason = skip.reason(), "unreadable line from stdio backend; skipped, reading on");
+                metrics::counter!("mcpmux_stdio_skipped_lines_total", "backend" => alias.to_string(), "reason" => skip.reason())
+                    .increment(1);
+                continue;
+            }
+            Err(e) => {
+                debug!(backend = %alias, error = %e, "stdout closed");
+                return;
+            }
+        };
+        conn.heard_from();
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match Message::parse_shared(&line) {
+            Ok(Message::Response(resp)) => match resp.id {
+                Some(Id::Number(id)) if conn.pending.complete(id, resp.outcome) => {}
+                other => {
+                    debug!(backend = %alias, id = ?other, "reply to no call in flight (late or cancelled); dropped")
+                }
+            },
+            Ok(Message::Notification(n)) => notification(&wiring, &conn, n),
+            Ok(Message::Request(req)) => ask_client(&wiring, &conn, req),
+            Err(e) => {
+                let shown: String = String::from_utf8_lossy(&line).chars().take(200).collect();
+                warn!(backend = %alias, error = %e, line = %shown, "stdout line is not JSON-RPC; skipped (servers must log to stderr)");
+            }
+        }
+    }
+}
+
+fn notification(wiring: &Wiring, conn: &Arc<Conn>, n: Notification) {
+    if &*n.method == "notifications/cancelled" {
+        // The backend withdrew a request it sent to a client.
+        if let Some(id) = cancelled_request(&n) {
+            if let Some(task) = conn.lock_asks().remove(&id) {
+                task.abort();
+            }
+        }
+        return;
+    }
+    wiring.way_back.notify(&wiring.backend, conn.related(), &n);
+    if n.method.ends_with("/list_changed") {
+        let _ = wiring.notifications.send(Arc::new(n));
+    }
+}
+
+/// Forwards a request of the backend to its client and writes the answer back, in the
+/// background so the reader goes on.
+fn ask_client(wiring: &Wiring, conn: &Arc<Conn>, req: crate::protocol::Request) {
+    let related = conn.related();
+    let way_back = wiring.way_back.clone();
+    let backend = wiring.backend.clone();
+    let task_conn = conn.clone();
+    let id = req.id.clone();
+    let mut asks = conn.lock_asks();
+    let task = tokio::spawn(async move {
+        let backend_id = req.id.clone();
+        let outcome = way_back.ask(&backend, related, req).await;
+        task_conn.lock_asks().remove(&backend_id);
+        let _ = task_conn
+            .writer
+            .send(write_response(Some(&backend_id), &outcome))
+            .await;
+    });
+    asks.insert(id, task.abort_handle());
+}
+
+fn cancelled_request(n: &Notification) -> Option<Id> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cancelled {
+        request_id: Id,
+    }
+    serde_json::from_str::<Cancelled>(n.params.as_deref()?.get())
+        .ok()
+        .map(|c| c.request_id)
+}
+
+async fn log_stderr(alias: Arc<str>, stderr: tokio::process::ChildStderr) {
+    let mut lines = FramedRead::new(stderr, JsonLines::new(64 * 1024));
+    while let Some(line) = lines.next().await {
+        match line {
+            Ok(Line::Text(line)) => {
+                info!(target: "mcpmux::backend::stderr", backend = %alias, "{}", String::from_utf8_lossy(&line))
+            }
+            Ok(Line::Skipped(_)) => continue,
+            Err(_) => return,
+        }
+    }
+}
