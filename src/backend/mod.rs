@@ -33,7 +33,20 @@ pub use registry::Registry;
 pub use status::{Health, Status};
 
 /// A notification a backend sent that the catalog reads (`list_changed`).
-pub type BackendNotification = Arc<Notification>;
+pub type BackendNotification = Arc<BackendNotice>;
+
+/// A `list_changed` from a backend, and the session whose own connection sent it (a
+/// per-session process or backend session), if any: that session's view of the lists is
+/// refetched from its own connection.
+#[derive(Debug)]
+pub struct BackendNotice {
+    /// The notification.
+    pub notification: Notification,
+    /// The session owning the connection it came on.
+    pub owner: Option<std::sync::Weak<crate::session::Session>>,
+    /// That session's mark for this change (see `Session::lists_changed`).
+    pub mark: Option<u64>,
+}
 
 /// A backend's full stack as the steering service calls it.
 pub type BackendService = BoxCloneSyncService<JsonRpcRequest, JsonRpcResponse, BoxError>;

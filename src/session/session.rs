@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::client::ClientInfo;
@@ -40,6 +40,11 @@ pub struct Session {
     outbound: Outbound,
     calls: Mutex<HashMap<Id, CancellationToken>>,
     asks: Pending,
+    /// `list_changed` from this session's own backend connections: how many arrived, how
+    /// many have been refetched, and a wake-up for lists waiting on them.
+    lists_wanted: AtomicU64,
+    lists_have: AtomicU64,
+    lists_ready: Notify,
 }
 
 /// What a new session is made of.
@@ -80,6 +85,9 @@ impl Session {
             outbound: Outbound::new(new.window),
             calls: Mutex::new(HashMap::new()),
             asks: Pending::default(),
+            lists_wanted: AtomicU64::new(0),
+            lists_have: AtomicU64::new(0),
+            lists_ready: Notify::new(),
         }
     }
 
@@ -183,6 +191,46 @@ impl Session {
         } else {
             Err(unknown())
         }
+    }
+
+    /// A backend connection of this session's own said its lists changed: lists the session
+    /// asks for from now on wait for the refetch. Returns the mark to pass to
+    /// [`Session::lists_refreshed`].
+    pub fn lists_changed(&self) -> u64 {
+        self.lists_wanted.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Whether a refetch of the session's own lists is outstanding.
+    pub fn lists_pending(&self) -> bool {
+        self.lists_have.load(Ordering::Acquire) < self.lists_wanted.load(Ordering::Acquire)
+    }
+
+    /// The refetch that started at `mark` is done.
+    pub fn lists_refreshed(&self, mark: u64) {
+        self.lists_have.fetch_max(mark, Ordering::AcqRel);
+        self.lists_ready.notify_waiters();
+    }
+
+    /// Waits (at most `limit`) until the session's own lists are refetched after their latest
+    /// change, so a client that lists right after `list_changed` sees the new entries.
+    pub async fn lists_settled(&self, limit: std::time::Duration) {
+        if !self.lists_pending() {
+            return;
+        }
+        let settled = async {
+            loop {
+                let ready = self.lists_ready.notified();
+                tokio::pin!(ready);
+                ready.as_mut().enable();
+                if self.lists_have.load(Ordering::Acquire)
+                    >= self.lists_wanted.load(Ordering::Acquire)
+                {
+                    return;
+                }
+                ready.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, settled).await;
     }
 
     /// Ends everything the session holds: streams close, calls are cancelled, requests to the

@@ -4,6 +4,7 @@
 //! Readers load the snapshot lock-free; a refresher rebuilds it when a backend's lists change.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
@@ -12,6 +13,7 @@ use tokio::sync::{broadcast, watch};
 use tracing::warn;
 
 use super::names::Namer;
+use super::overlay::Overlays;
 use super::page;
 use super::uri_template::UriTemplate;
 use crate::backend::Backend;
@@ -49,6 +51,15 @@ pub struct Listing {
 impl Listing {
     fn get(&self, kind: ListKind) -> &[Arc<RawValue>] {
         &self.lists[kind_index(kind)]
+    }
+
+    /// Replaces one list; false if it was the same.
+    pub(super) fn replace(&mut self, kind: ListKind, items: Vec<Arc<RawValue>>) -> bool {
+        if same(self.get(kind), &items) {
+            return false;
+        }
+        self.lists[kind_index(kind)] = items;
+        true
     }
 }
 
@@ -263,6 +274,9 @@ pub struct CatalogStore {
     snapshot: ArcSwap<Catalog>,
     changes: broadcast::Sender<ListKind>,
     unsettled: watch::Sender<HashSet<Arc<str>>>,
+    /// Bumped on every rebuild, so per-session views know when to rebuild.
+    version: AtomicU64,
+    overlays: Overlays,
 }
 
 impl CatalogStore {
@@ -277,6 +291,8 @@ impl CatalogStore {
             snapshot: ArcSwap::from_pointee(Catalog::default()),
             changes,
             unsettled: watch::channel(unsettled).0,
+            version: AtomicU64::new(0),
+            overlays: Overlays::default(),
         };
         store.rebuild();
         store
@@ -285,6 +301,43 @@ impl CatalogStore {
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Catalog> {
         self.snapshot.load_full()
+    }
+
+    /// What `session` sees: the shared snapshot, or its own view when a per-session backend
+    /// listed differently for it.
+    pub fn view(&self, session: Option<&str>) -> Arc<Catalog> {
+        let (Some(session), false) = (session, self.overlays.is_empty()) else {
+            return self.snapshot();
+        };
+        let version = self.version.load(Ordering::Acquire);
+        let built = self.overlays.view(session, version, |own| {
+            let members = self.members.load();
+            let mut listings = self.lock().clone();
+            for (alias, listing) in own {
+                listings.insert(alias.clone(), listing.clone());
+            }
+            Catalog::build(&members, &listings, &self.separator)
+        });
+        built.unwrap_or_else(|| self.snapshot())
+    }
+
+    /// Replaces one list of one backend as one session sees it; false if nothing changed.
+    pub fn set_session_list(
+        &self,
+        session: &Arc<str>,
+        alias: &Arc<str>,
+        kind: ListKind,
+        items: Vec<Arc<RawValue>>,
+    ) -> bool {
+        let shared = || self.lock().get(alias).cloned().unwrap_or_default();
+        self.overlays.set(session, alias, shared, |listing| {
+            listing.replace(kind, items)
+        })
+    }
+
+    /// Forgets what an ended session listed.
+    pub fn drop_session(&self, session: &str) {
+        self.overlays.remove(session);
     }
 
     /// The members, in alias order.
@@ -301,11 +354,13 @@ impl CatalogStore {
     pub fn set_list(&self, alias: &Arc<str>, kind: ListKind, items: Vec<Arc<RawValue>>) {
         {
             let mut listings = self.lock();
-            let listing = listings.entry(alias.clone()).or_default();
-            if same(listing.get(kind), &items) {
+            if !listings
+                .entry(alias.clone())
+                .or_default()
+                .replace(kind, items)
+            {
                 return;
             }
-            listing.lists[kind_index(kind)] = items;
         }
         self.publish(&[kind]);
     }
@@ -352,6 +407,7 @@ impl CatalogStore {
             Catalog::build(&members, &listings, &self.separator)
         };
         self.snapshot.store(Arc::new(catalog));
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Arc<str>, Listing>> {

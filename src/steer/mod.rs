@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod names;
+pub mod overlay;
 pub mod page;
 pub mod refresh;
 pub mod uri_template;
@@ -108,7 +109,9 @@ impl Inner {
         }
         let start =
             page::start_of(cursor.as_deref()).map_err(|e| CallError::InvalidParams(e.message))?;
-        Ok(self.catalog.snapshot().page(kind, start, self.page_size))
+        Ok(view(&self.catalog, req)
+            .await
+            .page(kind, start, self.page_size))
     }
 
     async fn call_named(
@@ -127,7 +130,7 @@ impl Inner {
                 req.method
             ))
         })?;
-        let snapshot = self.catalog.snapshot();
+        let snapshot = view(&self.catalog, &req).await;
         let route = match kind {
             ListKind::Tools => snapshot.tool(&name),
             _ => snapshot.prompt(&name),
@@ -144,15 +147,15 @@ impl Inner {
     }
 
     async fn call_by_uri(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
-        let (backend, _) = self.by_uri(&req)?;
+        let (backend, _) = self.by_uri(&req).await?;
         forward(&backend, req).await
     }
 
-    fn by_uri(&self, req: &JsonRpcRequest) -> Result<(Arc<Backend>, String), CallError> {
+    async fn by_uri(&self, req: &JsonRpcRequest) -> Result<(Arc<Backend>, String), CallError> {
         let uri = str_member(req, "uri")?.ok_or_else(|| {
             CallError::InvalidParams(format!("{} needs a string `uri`", req.method))
         })?;
-        match self.catalog.snapshot().resource(&uri) {
+        match view(&self.catalog, req).await.resource(&uri) {
             Some(backend) => Ok((backend, uri)),
             None => Err(CallError::UnknownResource(uri)),
         }
@@ -161,7 +164,7 @@ impl Inner {
     /// The backend is subscribed on the first watcher (always, for a per-session backend:
     /// each client has its own connection there).
     async fn subscribe(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
-        let (backend, uri) = self.by_uri(&req)?;
+        let (backend, uri) = self.by_uri(&req).await?;
         let Some(session) = req.ctx.session().cloned() else {
             return Err(CallError::InvalidRequest(
                 "resources/subscribe needs a session: send initialize first".into(),
@@ -180,7 +183,7 @@ impl Inner {
 
     /// The backend is unsubscribed when its last watcher leaves.
     async fn unsubscribe(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
-        let (backend, uri) = self.by_uri(&req)?;
+        let (backend, uri) = self.by_uri(&req).await?;
         let Some(session) = req.ctx.session().cloned() else {
             return Ok(RawJson::empty_object());
         };
@@ -221,7 +224,7 @@ impl Inner {
                 .get(key)
                 .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
         };
-        let snapshot = self.catalog.snapshot();
+        let snapshot = view(&self.catalog, &req).await;
         match (string("type").as_deref(), string("name"), string("uri")) {
             (Some("ref/prompt"), Some(name), _) => {
                 let route = snapshot.prompt(&name).ok_or(CallError::UnknownName {
@@ -243,6 +246,16 @@ impl Inner {
             )),
         }
     }
+}
+
+/// The catalog as the request's session sees it, once its own lists (per-session backends)
+/// are refetched after a change it was told of.
+async fn view(catalog: &CatalogStore, req: &JsonRpcRequest) -> Arc<catalog::Catalog> {
+    let session = req.ctx.session();
+    if let Some(session) = session {
+        session.lists_settled(FIRST_LIST_WAIT).await;
+    }
+    catalog.view(session.map(|s| &*s.id))
 }
 
 /// Sends a request to a backend's stack; its JSON-RPC error is its answer.

@@ -14,8 +14,11 @@ use super::catalog::{CatalogStore, Member};
 use crate::backend::backoff::Backoff;
 use crate::backend::Health;
 use crate::protocol::jsonrpc::to_raw;
+use crate::protocol::jsonrpc::write_notification;
 use crate::protocol::mcp::{BackendCursor, InitializeResult, ListKind, ListPage};
 use crate::protocol::JsonRpcRequest;
+use crate::session::{CallContext, CallParts, Session};
+use bytes::Bytes;
 
 /// Most pages followed for one list; a backend that cycles its cursors stops here.
 const MAX_PAGES: usize = 10_000;
@@ -72,10 +75,19 @@ pub async fn run(
             changed = status.changed() => if changed.is_err() { return },
             note = notifications.recv() => match note {
                 Ok(n) => {
-                    if let Some(kinds) = changed_kinds(&n.method) {
-                        refetch(&member, &store, kinds).await;
+                    if let Some(kinds) = changed_kinds(&n.notification.method) {
+                        match n.owner.as_ref().and_then(std::sync::Weak::upgrade) {
+                            Some(session) => {
+                                refetch_for(&member, &store, &session, &n.notification.method, kinds).await;
+                                if let Some(mark) = n.mark {
+                                    session.lists_refreshed(mark);
+                                }
+                            }
+                            None => refetch(&member, &store, kinds).await,
+                        }
                     }
                 }
+                // Sessions waiting on a dropped notice wait out their bound (see `lists_settled`).
                 Err(RecvError::Lagged(_)) => listed_generation = 0,
                 Err(RecvError::Closed) => return,
             },
@@ -111,13 +123,43 @@ fn changed_kinds(method: &str) -> Option<&'static [ListKind]> {
 
 async fn refetch(member: &Member, store: &CatalogStore, kinds: &[ListKind]) {
     for kind in kinds {
-        match fetch(member, *kind).await {
+        match fetch(member, *kind, CallContext::internal()).await {
             Ok(items) => store.set_list(member.backend.alias(), *kind, items),
             Err(e) => {
                 warn!(backend = %member.backend.alias(), list = kind.method(), error = %e, "refetch after list_changed failed")
             }
         }
     }
+}
+
+/// Refetches lists from one session's own connection to a per-session backend, then tells
+/// that session (only it sees these lists).
+async fn refetch_for(
+    member: &Member,
+    store: &CatalogStore,
+    session: &Arc<Session>,
+    method: &str,
+    kinds: &[ListKind],
+) {
+    let ctx = CallContext::new(CallParts {
+        session: Some(session.clone()),
+        version: session.version(),
+        ..CallParts::default()
+    });
+    for kind in kinds {
+        match fetch(member, *kind, ctx.clone()).await {
+            Ok(items) => {
+                store.set_session_list(&session.id, member.backend.alias(), *kind, items);
+            }
+            Err(e) => {
+                warn!(backend = %member.backend.alias(), session = %session.id, list = kind.method(), error = %e, "refetch after list_changed failed")
+            }
+        }
+    }
+    session
+        .outbound()
+        .get_stream()
+        .push(Bytes::from(write_notification(method, None)));
 }
 
 /// Every list the backend's capabilities offer.
@@ -134,7 +176,7 @@ async fn fetch_all(
             ListKind::Resources | ListKind::ResourceTemplates => caps.resources.is_some(),
         };
         let items = if offered {
-            fetch(member, kind).await?
+            fetch(member, kind, CallContext::internal()).await?
         } else {
             Vec::new()
         };
@@ -143,15 +185,19 @@ async fn fetch_all(
     Ok(out)
 }
 
-/// One list, following the backend's pagination to the end.
-async fn fetch(member: &Member, kind: ListKind) -> Result<Vec<Arc<RawValue>>, String> {
+/// One list, following the backend's pagination to the end, on the connection `ctx` picks.
+async fn fetch(
+    member: &Member,
+    kind: ListKind,
+    ctx: Arc<CallContext>,
+) -> Result<Vec<Arc<RawValue>>, String> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let params = cursor
             .as_deref()
             .map(|c| to_raw(&BackendCursor { cursor: c }));
-        let request = JsonRpcRequest::new(kind.method(), params);
+        let request = JsonRpcRequest::with_ctx(kind.method(), params.map(Arc::from), ctx.clone());
         let response = member
             .backend
             .service()

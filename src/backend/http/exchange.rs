@@ -334,7 +334,7 @@ pub(super) fn dispatch(
     message: Message,
 ) {
     match message {
-        Message::Notification(n) => notification(shared, session, related, n),
+        Message::Notification(n) => notification(shared, slot, session, related, n),
         Message::Request(r) => ask_client(shared, slot, session, related, r),
         Message::Response(r) => {
             debug!(backend = %shared.alias(), id = ?r.id, "response to nothing on the stream; dropped")
@@ -342,7 +342,13 @@ pub(super) fn dispatch(
     }
 }
 
-fn notification(shared: &Arc<Shared>, session: &BackendSession, related: Related, n: Notification) {
+fn notification(
+    shared: &Arc<Shared>,
+    slot: &Slot,
+    session: &BackendSession,
+    related: Related,
+    n: Notification,
+) {
     if &*n.method == "notifications/cancelled" {
         // The backend withdrew a request it sent to a client.
         if let Some(request_id) = cancelled_request(&n) {
@@ -358,7 +364,19 @@ fn notification(shared: &Arc<Shared>, session: &BackendSession, related: Related
         .way_back
         .notify(&shared.wiring.backend, related, &n);
     if n.method.ends_with("/list_changed") {
-        let _ = shared.wiring.notifications.send(Arc::new(n));
+        let mark = slot
+            .owner
+            .as_ref()
+            .and_then(|o| o.upgrade())
+            .map(|s| s.lists_changed());
+        let _ = shared
+            .wiring
+            .notifications
+            .send(Arc::new(crate::backend::BackendNotice {
+                notification: n,
+                owner: slot.owner.clone(),
+                mark,
+            }));
     }
 }
 

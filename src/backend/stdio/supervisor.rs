@@ -389,7 +389,18 @@ fn notification(wiring: &Wiring, conn: &Arc<Conn>, n: Notification) {
     }
     wiring.way_back.notify(&wiring.backend, conn.related(), &n);
     if n.method.ends_with("/list_changed") {
-        let _ = wiring.notifications.send(Arc::new(n));
+        let mark = conn
+            .owner
+            .as_ref()
+            .and_then(|o| o.upgrade())
+            .map(|s| s.lists_changed());
+        let _ = wiring
+            .notifications
+            .send(Arc::new(crate::backend::BackendNotice {
+                notification: n,
+                owner: conn.owner.clone(),
+                mark,
+            }));
     }
 }
 
