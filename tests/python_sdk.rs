@@ -1,74 +1,26 @@
 //! The official MCP Python SDK (`pip install mcp`) as the client, running
-//! `tests/python/client_session.py`. The interpreter is `$MCPMUX_PYTHON`, else the
-//! project's `.venv/bin/python` (made by `.ci/run`), else `python3`.
+//! `tests/python/client_session.py` (interpreter: see `common::python`).
 
 mod common;
 
-use std::{collections::BTreeSet, path::PathBuf, process::Stdio, time::Duration};
+use std::{collections::BTreeSet, time::Duration};
 
-use common::{config::ConfigBuilder, manifest_dir, rmcp_backend::RmcpBackend, GatewayProcess};
+use common::python::run_script;
+use common::{config::ConfigBuilder, rmcp_backend::RmcpBackend, GatewayProcess};
 use serde_json::{json, Value};
-use tokio::process::Command;
 
 /// How long one run of the script may take.
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(120);
 
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("MCPMUX_PYTHON").filter(|p| !p.is_empty()) {
-        return PathBuf::from(python);
-    }
-    let venv = manifest_dir().join(".venv/bin/python");
-    if venv.exists() {
-        return venv;
-    }
-    PathBuf::from("python3")
-}
-
-/// The script exits with this status when `import mcp` fails.
-const EXIT_SDK_MISSING: i32 = 3;
-
-/// How to get the SDK; the test fails (never skips) without it: CI installs it, so its
-/// absence is a setup bug.
-const INSTALL_HINT: &str = "Run `.ci/run` (it installs `mcp` into .venv), or `pip install mcp`, \
-                            or set MCPMUX_PYTHON to an interpreter that has it.";
-
 /// Run the script against `url` with `plan` and return its JSON summary.
 async fn run_client_session(url: &str, plan: &Value) -> Value {
-    let python = python();
-    let script = manifest_dir().join("tests/python/client_session.py");
-    let child = Command::new(&python)
-        .arg(&script)
-        .arg(url)
-        .arg(plan.to_string())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}. {INSTALL_HINT}", python.display()));
-    let output = tokio::time::timeout(SCRIPT_DEADLINE, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "{} did not finish within {SCRIPT_DEADLINE:?}",
-                script.display()
-            )
-        })
-        .expect("wait for python");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(EXIT_SDK_MISSING) {
-        panic!(
-            "the MCP Python SDK is not importable with {}: {stderr}\n{INSTALL_HINT}",
-            python.display()
-        );
-    }
-    assert!(
-        output.status.success(),
-        "client_session.py failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        output.status
+    let plan = plan.to_string();
+    let (code, stdout, stderr) =
+        run_script("client_session.py", &[url, &plan], SCRIPT_DEADLINE).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "client_session.py failed ({code:?}):\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
         panic!("client_session.py printed no JSON summary ({e}):\n{stdout}\n{stderr}")

@@ -15,6 +15,10 @@
 #![allow(dead_code)]
 
 pub mod config;
+pub mod events;
+pub mod in_process;
+pub mod node;
+pub mod python;
 pub mod raw;
 pub mod rmcp_backend;
 pub mod rmcp_client;
@@ -107,6 +111,21 @@ impl GatewayProcess {
     /// Run `mcpmux SUBCOMMAND... --config FILE` with `contents` written to `file_name`
     /// (an empty `subcommand` runs the default command).
     pub async fn launch(subcommand: &[&str], file_name: &str, contents: &str) -> Self {
+        Self::launch_with_env(subcommand, file_name, contents, &[]).await
+    }
+
+    /// Like [`Self::start`], with extra environment variables for the gateway process.
+    pub async fn start_with_env(config_toml: &str, env: &[(&str, &str)]) -> Self {
+        Self::launch_with_env(&["start"], "config.toml", config_toml, env).await
+    }
+
+    /// Like [`Self::launch`], with extra environment variables for the gateway process.
+    pub async fn launch_with_env(
+        subcommand: &[&str],
+        file_name: &str,
+        contents: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("create tempdir for the gateway config");
         let config_path = dir.path().join(file_name);
         std::fs::write(&config_path, contents).expect("write gateway config");
@@ -122,6 +141,7 @@ impl GatewayProcess {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         scrub_environment(&mut command);
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("spawn mcpmux");
 
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -255,6 +275,11 @@ impl GatewayProcess {
         }
     }
 
+    /// The process ids of the gateway's child processes (its stdio backends) now.
+    pub fn child_pids(&self) -> Vec<u32> {
+        child_pids(self.pid())
+    }
+
     /// Whether the gateway process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -294,6 +319,26 @@ impl Drop for GatewayProcess {
         }
         let _ = self.child.start_kill();
     }
+}
+
+/// The children of process `pid`, from `/proc/PID/task/*/children`.
+pub fn child_pids(pid: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return pids;
+    };
+    for task in tasks.flatten() {
+        if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+            pids.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
 }
 
 /// Keep the child's behaviour independent of the developer's shell: the gateway reads

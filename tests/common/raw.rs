@@ -253,13 +253,23 @@ impl RawSession {
 
     /// Like [`Self::initialize`], sending `headers` with every request of the session.
     pub async fn initialize_with(url: &str, headers: Vec<(String, String)>) -> Self {
+        Self::initialize_full(url, json!({}), headers).await
+    }
+
+    /// Like [`Self::initialize`], declaring client `capabilities` and sending `headers` with
+    /// every request of the session.
+    pub async fn initialize_full(
+        url: &str,
+        capabilities: Value,
+        headers: Vec<(String, String)>,
+    ) -> Self {
         let init = json!({
             "jsonrpc": "2.0",
             "id": 0,
             "method": "initialize",
             "params": {
                 "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
+                "capabilities": capabilities,
                 "clientInfo": {"name": "mcpmux-raw-test", "version": "0.0.0"}
             }
         });
@@ -313,6 +323,24 @@ impl RawSession {
         ];
         headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         post(&self.url, body, &headers).await
+    }
+
+    /// The headers of this session, for requests built by hand.
+    pub fn session_headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("mcp-session-id".to_string(), self.session_id.clone()),
+            (
+                "mcp-protocol-version".to_string(),
+                self.protocol_version.clone(),
+            ),
+        ];
+        headers.extend(self.headers.iter().cloned());
+        headers
+    }
+
+    /// A fresh request id.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// POST a JSON value with this session's headers.
