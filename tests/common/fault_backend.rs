@@ -31,6 +31,9 @@ pub enum Fault {
     FailNext(usize),
     /// Answer after this delay.
     Slow(Duration),
+    /// Answer `tools/call` with this HTTP status and a body that echoes the request's
+    /// `authorization` header, as careless servers' error pages do.
+    EchoingError(u16),
 }
 
 #[derive(Debug)]
@@ -198,6 +201,13 @@ async fn handle(
                 (fault, count)
             };
             match fault {
+                Fault::EchoingError(code) => {
+                    let mut r = Response::new(Full::new(Bytes::from(format!(
+                        "denied: you sent authorization={authorization}"
+                    ))));
+                    *r.status_mut() = StatusCode::from_u16(code).unwrap();
+                    return Ok(r);
+                }
                 Fault::Hang => std::future::pending::<()>().await,
                 Fault::FailNext(_) => return Ok(status(StatusCode::INTERNAL_SERVER_ERROR)),
                 Fault::Slow(d) => tokio::time::sleep(d).await,

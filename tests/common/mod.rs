@@ -371,8 +371,12 @@ async fn collect_lines(
 /// The address in a line like `... listening addr=127.0.0.1:4242 ...`.
 fn listening_addr(line: &str) -> Option<SocketAddr> {
     let rest = &line[line.find(LISTENING_MARKER)? + LISTENING_MARKER.len()..];
-    let token = rest.split_whitespace().next()?;
-    token.trim_matches(|c| c == '"' || c == ',').parse().ok()
+    // Text logs end the address with a space, JSON logs with a quote.
+    let token: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+        .collect();
+    token.parse().ok()
 }
 
 fn join(lines: &Mutex<Vec<String>>) -> String {
