@@ -75,7 +75,21 @@ async fn python_sdk_client_sees_every_backend_through_the_gateway() {
 
     let mut expected_tools = BTreeSet::new();
     for alias in ["one", "two"] {
-        for tool in ["echo", "add", "sleep", "crash", "fail"] {
+        for tool in [
+            "echo",
+            "add",
+            "sleep",
+            "crash",
+            "fail",
+            "progress",
+            "log",
+            "ask",
+            "ask_later",
+            "add_tool",
+            "touch",
+            "env",
+            "pid",
+        ] {
             expected_tools.insert(format!("{alias}__{tool}"));
         }
     }
@@ -90,7 +104,7 @@ async fn python_sdk_client_sees_every_backend_through_the_gateway() {
     assert_eq!(string_set(&summary["tools"]), expected_tools);
     assert!(
         summary["tool_pages"].as_u64().unwrap_or(0) >= 6,
-        "17 tools at page_size 3 need at least 6 pages: {summary}"
+        "33 tools at page_size 3 need at least 6 pages: {summary}"
     );
 
     assert_eq!(

@@ -37,6 +37,7 @@ const ENV_KEYS: &[&str] = &[
     "max_client_info_bytes",
     "replay_events",
     "replay_bytes",
+    "replay_budget_bytes",
     "resume_grace",
     "client_request_timeout",
     "auth",

@@ -102,6 +102,11 @@ pub struct Config {
     /// Bytes each of a session's streams keeps for replay. Default 1 MiB.
     #[serde(default = "defaults::replay_bytes")]
     pub replay_bytes: usize,
+    /// Bytes all streams of all sessions keep together for replay; past it a stream keeps only
+    /// its newest event. Bounds the gateway's memory whatever the number of sessions.
+    /// Default 64 MiB.
+    #[serde(default = "defaults::replay_budget_bytes")]
+    pub replay_budget_bytes: usize,
     /// How long a call whose event stream was cut keeps running, waiting for the client to
     /// resume it with `Last-Event-ID`, before it is cancelled. Default 10 s.
     #[serde(default = "defaults::resume_grace", with = "mcpmux_layers::duration")]
@@ -359,6 +364,9 @@ mod defaults {
     }
     pub fn replay_bytes() -> usize {
         1024 * 1024
+    }
+    pub fn replay_budget_bytes() -> usize {
+        64 * 1024 * 1024
     }
     pub fn resume_grace() -> Duration {
         Duration::from_secs(10)

@@ -26,7 +26,7 @@ use crate::protocol::jsonrpc::{to_raw, write_notification};
 use crate::protocol::mcp::ListKind;
 use crate::protocol::{Id, JsonRpcRequest, Notification, RawJson, Request, Response};
 use crate::session::client::ClientInfo;
-use crate::session::events::Window;
+use crate::session::events::{Budget, Window};
 use crate::session::{
     initialize, CallContext, CallParts, NewSession, Session, SessionStore, UnknownAnswer, WayBack,
 };
@@ -121,6 +121,7 @@ impl Gateway {
         let window = Window {
             events: config.replay_events,
             bytes: config.replay_bytes,
+            budget: Budget::new(config.replay_budget_bytes),
         };
         let gateway = Gateway {
             inner: Arc::new(Inner {
@@ -191,7 +192,7 @@ impl Gateway {
                 version,
                 client,
                 principal,
-                window: self.inner.window,
+                window: self.inner.window.clone(),
             })
             .inspect_err(|full| {
                 warn!(

@@ -8,18 +8,49 @@
 //! or anyone else.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
 
 /// How much of a stream is kept for replay and for a slow reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Window {
     /// Most events kept.
     pub events: usize,
     /// Most bytes of event data kept.
     pub bytes: usize,
+    /// The bytes every stream of the gateway keeps together, shared by all windows.
+    pub budget: Arc<Budget>,
+}
+
+/// A bound on the event data all streams keep together: past it, a stream that pushes drops
+/// its own oldest events (keeping at least the newest), so the worst case of the whole gateway
+/// is this budget plus one event per stream, whatever the number of sessions.
+#[derive(Debug)]
+pub struct Budget {
+    used: AtomicUsize,
+    max: usize,
+}
+
+impl Budget {
+    /// A budget of `max` bytes.
+    pub fn new(max: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            used: AtomicUsize::new(0),
+            max,
+        })
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn over(&self) -> bool {
+        self.used() > self.max
+    }
 }
 
 impl Default for Window {
@@ -27,6 +58,7 @@ impl Default for Window {
         Window {
             events: 256,
             bytes: 1024 * 1024,
+            budget: Budget::new(usize::MAX / 2),
         }
     }
 }
@@ -105,15 +137,25 @@ impl EventLog {
                 return None;
             }
             state.bytes += data.len();
+            self.window
+                .budget
+                .used
+                .fetch_add(data.len(), Ordering::Relaxed);
             state.events.push_back(data);
             while state.events.len() > 1
-                && (state.events.len() > self.window.events || state.bytes > self.window.bytes)
+                && (state.events.len() > self.window.events
+                    || state.bytes > self.window.bytes
+                    || self.window.budget.over())
             {
                 let dropped = state
                     .events
                     .pop_front()
                     .expect("more than one event is queued");
                 state.bytes -= dropped.len();
+                self.window
+                    .budget
+                    .used
+                    .fetch_sub(dropped.len(), Ordering::Relaxed);
                 if state.first_seq > state.read_up_to {
                     state.unread_dropped += 1;
                 }
@@ -175,6 +217,13 @@ impl EventLog {
     }
 }
 
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        let held = self.lock().bytes;
+        self.window.budget.used.fetch_sub(held, Ordering::Relaxed);
+    }
+}
+
 // === impl EventReader ===
 
 impl EventReader {
@@ -223,7 +272,14 @@ mod tests {
     use super::*;
 
     fn log(events: usize, bytes: usize) -> Arc<EventLog> {
-        Arc::new(EventLog::new(3, Window { events, bytes }))
+        Arc::new(EventLog::new(
+            3,
+            Window {
+                events,
+                bytes,
+                ..Window::default()
+            },
+        ))
     }
 
     fn b(s: &'static str) -> Bytes {
@@ -276,6 +332,24 @@ mod tests {
         }
         assert_eq!(reader.try_next(), Some(Next::Lagged));
         assert_eq!(log.unread_dropped(), 1);
+    }
+
+    #[test]
+    fn the_shared_budget_bounds_every_stream_together() {
+        let budget = Budget::new(10);
+        let window = Window {
+            events: 100,
+            bytes: 100,
+            budget: budget.clone(),
+        };
+        let (one, two) = (EventLog::new(1, window.clone()), EventLog::new(2, window));
+        one.push(b("aaaaaa"));
+        two.push(b("bbbbbb"));
+        // Over the budget: the stream that pushed dropped its own oldest event, down to one.
+        two.push(b("cc"));
+        assert_eq!(budget.used(), 8);
+        drop(one);
+        assert_eq!(budget.used(), 2);
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Outbound {
     /// The GET stream, created on first use.
     pub fn get_stream(&self) -> &Arc<EventLog> {
         self.get
-            .get_or_init(|| Arc::new(EventLog::new(GET_STREAM, self.window)))
+            .get_or_init(|| Arc::new(EventLog::new(GET_STREAM, self.window.clone())))
     }
 
     /// The GET stream if anything was ever sent on it.
@@ -59,7 +59,7 @@ impl Outbound {
     /// A new stream for one call's messages.
     pub fn open_call_stream(&self) -> Arc<EventLog> {
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
-        let log = Arc::new(EventLog::new(id, self.window));
+        let log = Arc::new(EventLog::new(id, self.window.clone()));
         let mut calls = self.lock();
         if calls.len() >= KEPT_CALL_STREAMS {
             // Forget a finished stream first; if every kept stream is live, the oldest.
