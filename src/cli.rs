@@ -69,6 +69,9 @@ pub struct StartArgs {
     /// Do not reload the config file when it changes.
     #[arg(long)]
     pub no_hot_reload: bool,
+    /// Address of the admin listener (/metrics, /healthz, /readyz), e.g. 0.0.0.0:9090.
+    #[arg(long)]
+    pub admin_listen: Option<String>,
 }
 
 impl StartArgs {
@@ -80,6 +83,10 @@ impl StartArgs {
             log_level: self.log_level.clone(),
             json_logs: self.json_logs.then_some(true),
             hot_reload: self.no_hot_reload.then_some(false),
+            admin: self
+                .admin_listen
+                .clone()
+                .map(|listen| crate::config::load::AdminOverride { listen }),
         }
     }
 }

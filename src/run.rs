@@ -1,37 +1,50 @@
-//! Starting a gateway: build the core, bind the listener, serve until told to stop.
+//! Starting a gateway: build the core, bind the listeners, serve until told to stop, and stop
+//! in order: readiness fails, listeners stop accepting, calls in flight finish (within
+//! `shutdown_grace`), open streams end, then backends stop (child process groups killed).
 
 use std::net::SocketAddr;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// Longest wait for backends to stop at shutdown (their kill grace is 2s).
-const BACKEND_STOP: std::time::Duration = std::time::Duration::from_secs(5);
 use tracing::info;
 
 use crate::config::Config;
-use crate::frontend::server;
+use crate::frontend::{admin, server};
 use crate::gateway::{Gateway, StartError};
+
+/// Longest wait for backends to stop at shutdown (their kill grace is 2s).
+const BACKEND_STOP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A gateway serving on a socket.
 #[derive(Debug)]
 pub struct Running {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
+    /// The admin listener's bound address.
+    pub admin_addr: SocketAddr,
     /// The core, for in-process inspection.
     pub gateway: Gateway,
-    shutdown: CancellationToken,
+    backends_stop: CancellationToken,
     server: JoinHandle<()>,
+    admin: JoinHandle<()>,
     backends: TaskTracker,
 }
 
 impl Running {
-    /// Stops accepting, drains connections, stops backends (killing child processes).
+    /// Stops in order: not ready, no new connections, calls in flight finish within
+    /// `shutdown_grace`, streams end, backends stop (killing child processes).
     pub async fn shutdown(self) {
-        self.shutdown.cancel();
-        let _ = self.server.await;
+        self.gateway.begin_drain();
+        self.gateway.shutdown_token().cancel();
+        let grace = self.gateway.config().shutdown_grace;
+        let drained = tokio::time::timeout(grace, self.server).await;
+        if drained.is_err() {
+            tracing::warn!(grace = ?grace, "calls still in flight after shutdown_grace; stopping anyway");
+        }
         self.gateway.sessions().end_all();
+        self.backends_stop.cancel();
+        let _ = self.admin.await;
         // Supervisors stop their processes (SIGTERM, grace, SIGKILL to the group) before the
         // runtime goes away; the bound only guards against a supervisor that cannot finish.
         self.backends.close();
@@ -53,23 +66,38 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    let admin_listener =
+        server::bind(config.admin.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.admin.listen,
+                source,
+            })?;
+    let admin_addr = admin_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    crate::telemetry::metrics::install().map_err(StartError::Other)?;
     let auth = crate::auth::Authenticator::from_config(&config.auth).map_err(StartError::Other)?;
-    let shutdown = CancellationToken::new();
+    let backends_stop = CancellationToken::new();
     let supervisors = TaskTracker::new();
-    let gateway = Gateway::build(config, shutdown.clone(), &supervisors)?;
+    let gateway = Gateway::build(config, backends_stop.clone(), &supervisors)?;
     let backends = gateway
         .config()
         .backends
         .values()
         .filter(|b| b.enabled)
         .count();
+    info!("admin listening addr={admin_addr}");
     info!(backends, "listening addr={addr}");
     let server = tokio::spawn(server::serve(gateway.clone(), auth, listener));
+    let admin = tokio::spawn(admin::serve(gateway.clone(), admin_listener));
     Ok(Running {
         addr,
+        admin_addr,
         gateway,
-        shutdown,
+        backends_stop,
         server,
+        admin,
         backends: supervisors,
     })
 }

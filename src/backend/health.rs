@@ -170,4 +170,34 @@ mod tests {
         assert!(matches!(&*verdict_rx.borrow(), Checked::Failing(why) if why.contains("refused")));
         shutdown.cancel();
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backend_that_stops_answering_pings_is_restarted() {
+        let transport = BoxCloneSyncService::new(tower::service_fn(|_req: JsonRpcRequest| async {
+            std::future::pending::<Result<JsonRpcResponse, crate::BoxError>>().await
+        }));
+        let status = Status {
+            health: Health::Up,
+            ..Status::default()
+        };
+        let (_status_tx, status_rx) = watch::channel(status);
+        let restart = Arc::new(Notify::new());
+        let check = HealthCheck {
+            alias: "wedged".into(),
+            transport,
+            status: status_rx,
+            breaker: None,
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(1),
+            verdict: watch::channel(Checked::Unknown).0,
+            restart: Some(restart.clone()),
+        };
+        let shutdown = CancellationToken::new();
+        let started = tokio::time::Instant::now();
+        tokio::spawn(check.run(shutdown.clone()));
+        restart.notified().await;
+        // Three pings, each unanswered within its timeout, one per interval.
+        assert!(started.elapsed() >= Duration::from_secs(3 * 10));
+        shutdown.cancel();
+    }
 }

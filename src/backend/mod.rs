@@ -198,16 +198,11 @@ impl Backend {
             }
             None => return Err(invalid("set `command` or `url`".into())),
         };
-        let stack = mcpmux_layers::build(
-            &alias,
-            &config.stack,
-            transport.clone(),
-            StackHooks::default(),
-        )
-        .map_err(|source| BuildError::Stack {
-            alias: alias.to_string(),
-            source,
-        })?;
+        let stack = mcpmux_layers::build(&alias, &config.stack, transport.clone(), hooks())
+            .map_err(|source| BuildError::Stack {
+                alias: alias.to_string(),
+                source,
+            })?;
         let (verdict, checked) = watch::channel(health::Checked::Unknown);
         if !config.health_check_interval.is_zero() {
             let check = health::HealthCheck {
@@ -222,6 +217,12 @@ impl Backend {
             };
             tokio::spawn(check.run(shutdown.clone()));
         }
+        tokio::spawn(report_up(
+            alias.clone(),
+            status_rx.clone(),
+            checked.clone(),
+            shutdown.clone(),
+        ));
         Ok(Backend {
             alias,
             slot,
@@ -331,6 +332,45 @@ impl Backend {
     pub(crate) fn stop(&self) {
         self.shutdown.cancel();
     }
+}
+
+/// What the layers count, recorded as metrics.
+fn hooks() -> StackHooks {
+    use crate::telemetry::metrics::{circuit_value, CIRCUIT_STATE, RATE_LIMITED, RETRIES};
+    StackHooks {
+        on_retry: Some(Arc::new(|backend: &str| {
+            metrics::counter!(RETRIES, "backend" => backend.to_string()).increment(1);
+        })),
+        on_circuit_state: Some(Arc::new(|backend: &str, state| {
+            metrics::gauge!(CIRCUIT_STATE, "backend" => backend.to_string())
+                .set(circuit_value(state));
+        })),
+        on_rate_limited: Some(Arc::new(|_backend: &str, scope: mcpmux_layers::Scope| {
+            metrics::counter!(RATE_LIMITED, "scope" => scope.as_str()).increment(1);
+        })),
+    }
+}
+
+/// Keeps `mcpmux_backend_up` in step with the connection and the health checker.
+async fn report_up(
+    alias: Arc<str>,
+    mut status: watch::Receiver<Status>,
+    mut checked: watch::Receiver<health::Checked>,
+    shutdown: CancellationToken,
+) {
+    let gauge =
+        metrics::gauge!(crate::telemetry::metrics::BACKEND_UP, "backend" => alias.to_string());
+    loop {
+        let up = status.borrow_and_update().health == Health::Up
+            && !matches!(*checked.borrow_and_update(), health::Checked::Failing(_));
+        gauge.set(if up { 1.0 } else { 0.0 });
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { break },
+            changed = checked.changed() => if changed.is_err() { break },
+            _ = shutdown.cancelled() => break,
+        }
+    }
+    gauge.set(0.0);
 }
 
 /// `${self}` as a program means this mcpmux binary (the embedded config runs the example server).

@@ -41,6 +41,11 @@ const ENV_KEYS: &[&str] = &[
     "resume_grace",
     "client_request_timeout",
     "auth",
+    "admin",
+    "metrics",
+    "otel",
+    "audit",
+    "shutdown_grace",
     "backends",
 ];
 
@@ -62,6 +67,16 @@ pub struct Overrides {
     /// `--no-hot-reload`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hot_reload: Option<bool>,
+    /// `--admin-listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminOverride>,
+}
+
+/// `--admin-listen`, as the `admin` table.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdminOverride {
+    /// The address.
+    pub listen: String,
 }
 
 /// A validated config and where it came from.

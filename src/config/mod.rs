@@ -7,4 +7,7 @@ pub mod validate;
 
 pub use error::ConfigError;
 pub use load::{load, Loaded, Overrides};
-pub use schema::{BackendConfig, Config, InboundAuth, PoolKind, TransportKind};
+pub use schema::{
+    AdminConfig, AuditConfig, BackendConfig, Config, InboundAuth, MetricsConfig, OtelConfig,
+    PoolKind, TransportKind,
+};

@@ -121,6 +121,23 @@ pub struct Config {
     /// Inbound authentication of clients.
     #[serde(default)]
     pub auth: InboundAuth,
+    /// The admin listener: `/metrics`, `/healthz`, `/readyz`.
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// Prometheus metrics.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// OpenTelemetry trace export (off unless an endpoint is set here or in
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    #[serde(default)]
+    pub otel: OtelConfig,
+    /// The audit line written per tool call.
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// On SIGTERM: how long calls in flight get to finish before backends are stopped.
+    /// Default 20 s.
+    #[serde(default = "defaults::shutdown_grace", with = "mcpmux_layers::duration")]
+    pub shutdown_grace: Duration,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
     /// `["servers.d/*.toml"]`. Default empty.
     #[serde(default)]
@@ -129,6 +146,64 @@ pub struct Config {
     /// `backends`.
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
+}
+
+/// The admin listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Where it listens; keep it off the public network. Default `127.0.0.1:9090`.
+    #[serde(default = "defaults::admin_listen")]
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: defaults::admin_listen(),
+        }
+    }
+}
+
+/// Prometheus metrics.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Also serve `/metrics` on the main listener (behind the same auth as MCP). Default
+    /// `false`.
+    #[serde(default)]
+    pub on_main_listener: bool,
+}
+
+/// OTLP trace export.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtelConfig {
+    /// The collector, e.g. `http://otel-collector:4317` (gRPC) or `http://collector:4318`
+    /// (HTTP). Default: `OTEL_EXPORTER_OTLP_ENDPOINT`, else no export.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `grpc` or `http/protobuf`. Default: `OTEL_EXPORTER_OTLP_PROTOCOL`, else `grpc`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// `service.name` of the spans. Default: `OTEL_SERVICE_NAME`, else `mcpmux`.
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// Share of root traces sampled, 0.0 to 1.0 (traces continued from a client's
+    /// `traceparent` follow the client's decision). Default: `OTEL_TRACES_SAMPLER` /
+    /// `OTEL_TRACES_SAMPLER_ARG`, else 1.0.
+    #[serde(default)]
+    pub sample_ratio: Option<f64>,
+}
+
+/// The audit line per tool call.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Write the call's arguments into the line too. Default `false` (arguments may hold
+    /// personal data or secrets).
+    #[serde(default)]
+    pub include_arguments: bool,
 }
 
 /// Inbound authentication: who may use the gateway.
@@ -370,6 +445,12 @@ mod defaults {
     }
     pub fn resume_grace() -> Duration {
         Duration::from_secs(10)
+    }
+    pub fn shutdown_grace() -> Duration {
+        Duration::from_secs(20)
+    }
+    pub fn admin_listen() -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], 9090))
     }
     pub fn client_request_timeout() -> Duration {
         Duration::from_secs(120)

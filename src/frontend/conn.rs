@@ -51,6 +51,8 @@ pub struct Deadlines {
     pub idle: Duration,
     /// HTTP/2 ping interval and timeout; zero disables.
     pub h2_keep_alive: Duration,
+    /// How long requests in flight get to finish once the gateway shuts down.
+    pub drain: Duration,
 }
 
 /// The handler of every request on the connection.
@@ -79,7 +81,7 @@ pub async fn serve(
         }
         Err(_) => {
             debug!(peer = %peer, timeout = ?deadlines.header_read, "no request within header_read_timeout; closing the connection");
-            metrics::counter!("mcpmux_connections_timed_out_total", "phase" => "first_bytes")
+            metrics::counter!(crate::telemetry::metrics::CONNECTIONS_TIMED_OUT, "phase" => "first_bytes")
                 .increment(1);
             return;
         }
@@ -106,7 +108,7 @@ pub async fn serve(
                 .keep_alive_timeout(deadlines.h2_keep_alive);
         }
         let conn = builder.serve_connection(io, service);
-        drive(conn, &activity, deadlines.idle, &shutdown, |c| {
+        drive(conn, &activity, deadlines, &shutdown, |c| {
             c.graceful_shutdown()
         })
         .await
@@ -116,7 +118,7 @@ pub async fn serve(
             .header_read_timeout(deadlines.header_read)
             .serve_connection(io, service)
             .with_upgrades();
-        drive(conn, &activity, deadlines.idle, &shutdown, |c| {
+        drive(conn, &activity, deadlines, &shutdown, |c| {
             c.graceful_shutdown()
         })
         .await
@@ -147,7 +149,7 @@ async fn sniff(stream: &mut TcpStream) -> std::io::Result<(bool, Bytes)> {
 async fn drive<C, E>(
     conn: C,
     activity: &Activity,
-    idle: Duration,
+    deadlines: Deadlines,
     shutdown: &CancellationToken,
     graceful: impl Fn(Pin<&mut C>),
 ) -> Result<(), E>
@@ -157,14 +159,14 @@ where
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => return result,
-        _ = activity.idle_for(idle) => {
-            debug!(idle = ?idle, "connection idle; closing it");
-            metrics::counter!("mcpmux_connections_timed_out_total", "phase" => "idle").increment(1);
+        _ = activity.idle_for(deadlines.idle) => {
+            debug!(idle = ?deadlines.idle, "connection idle; closing it");
+            metrics::counter!(crate::telemetry::metrics::CONNECTIONS_TIMED_OUT, "phase" => "idle").increment(1);
         }
         _ = shutdown.cancelled() => {}
     }
     graceful(conn.as_mut());
-    match tokio::time::timeout(DRAIN, conn).await {
+    match tokio::time::timeout(deadlines.drain, conn).await {
         Ok(result) => result,
         Err(_) => Ok(()),
     }

@@ -33,6 +33,16 @@ pub enum Kind {
     Call,
 }
 
+impl Kind {
+    /// The `kind` label of stream metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Get => "get",
+            Kind::Call => "call",
+        }
+    }
+}
+
 /// An SSE response that reads `reader`; ends when the stream closes, the session ends, the
 /// gateway shuts down, or the client falls behind the replay window.
 pub fn response(
@@ -44,6 +54,8 @@ pub fn response(
     on_cut: Option<OnCut>,
 ) -> Response<Body> {
     let priming = prime.then(|| priming_event(reader.stream()));
+    metrics::gauge!(crate::telemetry::metrics::STREAMS_ACTIVE, "kind" => kind.label())
+        .increment(1.0);
     let state = State {
         reader,
         kind,
@@ -132,15 +144,15 @@ impl State {
                 }
                 Next::Lagged => {
                     self.finish();
-                    let kind = match self.kind { Kind::Get => "get", Kind::Call => "call" };
+                    let kind = self.kind.label();
                     warn!(stream = self.reader.stream(), kind, "client stopped reading its stream and fell behind the replay window; the stream is ended");
-                    metrics::counter!("mcpmux_stream_overflows_total", "kind" => kind).increment(1);
+                    metrics::counter!(crate::telemetry::metrics::STREAM_OVERFLOWS, "kind" => kind).increment(1);
                     None
                 }
             },
             _ = self.keep_alive.tick() => Some(Bytes::from_static(b": keep-alive\n\n")),
             _ = self.session_closed.cancelled() => { self.finish(); None }
-            _ = self.shutdown.cancelled() => { self.finish(); None }
+            _ = self.shutdown.cancelled(), if self.kind == Kind::Get => { self.finish(); None }
         }
     }
 
@@ -152,6 +164,8 @@ impl State {
 
 impl Drop for State {
     fn drop(&mut self) {
+        metrics::gauge!(crate::telemetry::metrics::STREAMS_ACTIVE, "kind" => self.kind.label())
+            .decrement(1.0);
         let Some(cut) = self.on_cut.take() else {
             return;
         };

@@ -48,8 +48,14 @@ pub fn readyz(gateway: &Gateway) -> Response<Body> {
             (&*b.alias, line)
         })
         .collect();
+    let draining = gateway.is_draining();
+    let ready = ready && !draining;
     let body = Readiness {
-        status: if ready { "ready" } else { "starting" },
+        status: match (draining, ready) {
+            (true, _) => "stopping",
+            (false, true) => "ready",
+            (false, false) => "starting",
+        },
         backends,
     };
     let status = if ready {

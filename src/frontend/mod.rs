@@ -1,5 +1,6 @@
 //! Frontends: thin adapters between a wire and the gateway core. No routing or policy here.
 
+pub mod admin;
 pub mod body;
 pub mod conn;
 pub mod edge;

@@ -34,6 +34,7 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
         header_read: config.header_read_timeout,
         idle: config.connection_idle_timeout,
         h2_keep_alive: config.http2_keep_alive,
+        drain: config.shutdown_grace,
     };
     let guard = OriginGuard::new(config.host, &config.allowed_origins, &config.allowed_hosts);
     let mut limit = ConnectionLimit::new(config.max_connections);
@@ -72,7 +73,7 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
     }
     info!("listener closed; draining connections");
     connections.close();
-    let _ = tokio::time::timeout(DRAIN, connections.wait()).await;
+    let _ = tokio::time::timeout(deadlines.drain + DRAIN, connections.wait()).await;
 }
 
 async fn route(
@@ -97,6 +98,7 @@ async fn route(
     match request.uri().path() {
         "/mcp" => streamable_http::serve(gateway, principal, without_token(auth, request)).await,
         "/health" => health::readyz(gateway),
+        "/metrics" if gateway.config().metrics.on_main_listener => super::admin::metrics(),
         _ => body::text(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp"),
     }
 }
@@ -124,7 +126,7 @@ fn unauthorized(why: AuthError) -> Response<Body> {
     response
         .headers_mut()
         .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-    metrics::counter!("mcpmux_auth_failures_total").increment(1);
+    metrics::counter!(crate::telemetry::metrics::AUTH_FAILURES).increment(1);
     response
 }
 

@@ -3,6 +3,7 @@
 //! session so that `notifications/cancelled` finds it.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use http::HeaderValue;
@@ -14,6 +15,76 @@ use crate::protocol::mcp::LogLevel;
 use crate::protocol::{ClientParams, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
 use crate::session::{CallContext, CallGuard, CallParts, Session};
+use crate::telemetry::metrics as metrics_names;
+
+/// What is recorded of a call when it ends: metrics for every call, and for `tools/call` the
+/// audit line (arguments only when `audit.include_arguments`).
+struct Audit {
+    method: &'static str,
+    /// The exposed tool name the client called.
+    tool: Option<Box<str>>,
+    arguments: Option<Box<RawValue>>,
+}
+
+impl Audit {
+    fn of(method: &str, params: Option<&ClientParams>, with_arguments: bool) -> Audit {
+        let method = metrics_names::method_label(method);
+        let is_tool_call = method == "tools/call";
+        let member = |key: &str| params.and_then(|p| p.object().get(key));
+        Audit {
+            method,
+            tool: is_tool_call
+                .then(|| {
+                    member("name").and_then(|n| serde_json::from_str::<Box<str>>(n.get()).ok())
+                })
+                .flatten(),
+            arguments: (is_tool_call && with_arguments)
+                .then(|| member("arguments").map(RawValue::to_owned))
+                .flatten(),
+        }
+    }
+
+    fn record(&self, ctx: &CallContext, took: Duration, result: &Result<RawJson, CallError>) {
+        let routed = ctx.routed();
+        let backend: &str = routed.map_or("mcpmux", |r| &r.backend);
+        let (outcome, code) = match result {
+            Ok(_) => ("ok", None),
+            Err(e) => {
+                let edge = crate::frontend::edge::Edge::of(e);
+                (edge.kind.label(), Some(edge.error.code))
+            }
+        };
+        metrics::counter!(metrics_names::REQUESTS, "method" => self.method, "backend" => backend.to_string(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!(metrics_names::REQUEST_DURATION, "method" => self.method, "backend" => backend.to_string())
+            .record(took.as_secs_f64());
+        if self.method != "tools/call" {
+            return;
+        }
+        // The tool label is the backend's own name, bounded by the catalog; an unknown name
+        // never becomes a label.
+        let tool = routed.and_then(|r| r.tool.as_deref()).unwrap_or("unknown");
+        metrics::counter!(metrics_names::TOOL_CALLS, "backend" => backend.to_string(), "tool" => tool.to_string(), "outcome" => outcome)
+            .increment(1);
+        let session = ctx.session().map(|s| &*s.id);
+        let principal = ctx.principal().map(|p| &**p);
+        let exposed = self.tool.as_deref().unwrap_or("");
+        let duration_ms = took.as_secs_f64() * 1000.0;
+        match &self.arguments {
+            Some(arguments) => tracing::info!(
+                target: "mcpmux::audit",
+                principal, session, tool = exposed, backend, outcome, duration_ms, error_code = code,
+                arguments = arguments.get(),
+                "tool call"
+            ),
+            None => tracing::info!(
+                target: "mcpmux::audit",
+                principal, session, tool = exposed, backend, outcome, duration_ms, error_code = code,
+                "tool call"
+            ),
+        }
+    }
+}
 
 /// Where a call comes from, as its frontend knows it.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +168,11 @@ impl Gateway {
             }
             _ => None,
         };
+        let audit = Audit::of(
+            &method,
+            parsed.as_ref(),
+            self.inner.config.audit.include_arguments,
+        );
         let mut req = JsonRpcRequest::with_ctx(method, None, ctx.clone());
         req.parsed = parsed;
         if let Some(value) = inbound.authorization {
@@ -105,13 +181,16 @@ impl Gateway {
         let steer = self.inner.steer.clone();
         let future_ctx = ctx.clone();
         let future = Box::pin(async move {
+            let started = Instant::now();
             let _call = CallGuard::start(&future_ctx);
             let _progress: Option<ProgressGuard> = progress;
-            tokio::select! {
+            let result = tokio::select! {
                 biased;
                 _ = future_ctx.cancel_token().cancelled() => Err(CallError::Cancelled),
                 result = steer.oneshot(req) => result,
-            }
+            };
+            audit.record(&future_ctx, started.elapsed(), &result);
+            result
         });
         Ok(Call { ctx, future })
     }

@@ -53,7 +53,10 @@ struct Inner {
     sessions: Arc<SessionStore>,
     way_back: Arc<WayBack>,
     window: Window,
+    /// Cancelled first at shutdown: listeners stop, streams end, calls in flight finish.
     shutdown: CancellationToken,
+    /// Set at shutdown, so `/readyz` fails at once.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 /// Why the gateway could not start.
@@ -79,13 +82,15 @@ pub enum StartError {
 
 impl Gateway {
     /// Starts every enabled backend (connecting in the background) and the catalog refreshers.
-    /// Transport supervisors are spawned on `tasks`, so shutdown can wait for child processes
-    /// to be stopped.
+    /// Backends stop when `backends` is cancelled; the frontends' token
+    /// ([`Gateway::shutdown_token`]) is its child, so it can be cancelled first. Transport
+    /// supervisors are spawned on `tasks`, so shutdown can wait for child processes to stop.
     pub fn build(
         config: Config,
-        shutdown: CancellationToken,
+        backends: CancellationToken,
         tasks: &TaskTracker,
     ) -> Result<Gateway, StartError> {
+        let shutdown = backends.child_token();
         let connector = http_client::build().map_err(StartError::Other)?;
         let sessions = Arc::new(SessionStore::new(
             config.session_idle_timeout,
@@ -101,7 +106,7 @@ impl Gateway {
                 tasks: tasks.clone(),
                 way_back: way_back.clone(),
             },
-            shutdown.clone(),
+            backends,
         );
         let mut members = Vec::new();
         for (alias, backend_config) in config.backends.iter().filter(|(_, b)| b.enabled) {
@@ -132,6 +137,7 @@ impl Gateway {
                 way_back,
                 window,
                 shutdown,
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         gateway.release_on_session_end();
@@ -165,9 +171,23 @@ impl Gateway {
         &self.inner.way_back
     }
 
-    /// Stops when cancelled.
+    /// The frontends' token: cancelled when shutdown begins.
     pub fn shutdown_token(&self) -> &CancellationToken {
         &self.inner.shutdown
+    }
+
+    /// Starts shutting down: `/readyz` fails from now on.
+    pub fn begin_drain(&self) {
+        self.inner
+            .draining
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Answers `initialize`: creates the session and returns it with the result.

@@ -48,6 +48,16 @@ pub struct CallContext {
     stream: OnceLock<Arc<EventLog>>,
     opened: Notify,
     ended: AtomicBool,
+    routed: OnceLock<Routed>,
+}
+
+/// Where steer sent a call: for metrics, logs and the audit line.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The backend's alias.
+    pub backend: Arc<str>,
+    /// The backend's own tool name, for `tools/call`.
+    pub tool: Option<Arc<str>>,
 }
 
 /// How a frontend describes a call it starts.
@@ -90,6 +100,7 @@ impl CallContext {
             stream: OnceLock::new(),
             opened: Notify::new(),
             ended: AtomicBool::new(false),
+            routed: OnceLock::new(),
         })
     }
 
@@ -145,6 +156,21 @@ impl CallContext {
     /// Orders calls by when they started.
     pub fn seq(&self) -> u64 {
         self.seq
+    }
+
+    /// Records where steer sent a client's call (the gateway's own calls are not recorded).
+    pub fn route_to(&self, backend: &Arc<str>, tool: Option<&Arc<str>>) {
+        if self.client_id.is_some() {
+            let _ = self.routed.set(Routed {
+                backend: backend.clone(),
+                tool: tool.cloned(),
+            });
+        }
+    }
+
+    /// Where steer sent the call, if it went to a backend.
+    pub fn routed(&self) -> Option<&Routed> {
+        self.routed.get()
     }
 
     /// Whether the call has been answered or abandoned.

@@ -14,7 +14,7 @@ pub mod store;
 pub mod subscriptions;
 pub mod way_back;
 
-pub use call::{CallContext, CallGuard, CallParts};
+pub use call::{CallContext, CallGuard, CallParts, Routed};
 pub use session::{NewSession, Session, UnknownAnswer};
 pub use store::{SessionStore, SessionsFull};
 pub use way_back::{BackendRef, Related, WayBack};

@@ -74,6 +74,7 @@ impl SessionStore {
             });
         }
         sessions.insert(session.id.clone(), session.clone());
+        metrics::gauge!(crate::telemetry::metrics::SESSIONS_ACTIVE).set(sessions.len() as f64);
         Ok(session)
     }
 
@@ -144,6 +145,7 @@ impl SessionStore {
     }
 
     fn ended(&self, session: &Arc<Session>) {
+        metrics::gauge!(crate::telemetry::metrics::SESSIONS_ACTIVE).set(self.len() as f64);
         session.end();
         let hooks = self
             .on_end

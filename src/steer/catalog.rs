@@ -21,6 +21,7 @@ use crate::protocol::jsonrpc::raw_string;
 use crate::protocol::mcp::{ListKind, NamedEntry, TemplateEntry, UriEntry};
 use crate::protocol::RawJson;
 use crate::protocol::RawObject;
+use crate::telemetry::metrics as metrics_names;
 
 /// A backend taking part in the catalog, with its naming rules.
 #[derive(Debug, Clone)]
@@ -353,6 +354,7 @@ impl CatalogStore {
     /// Replaces one list of one backend.
     pub fn set_list(&self, alias: &Arc<str>, kind: ListKind, items: Vec<Arc<RawValue>>) {
         {
+            let count = items.len();
             let mut listings = self.lock();
             if !listings
                 .entry(alias.clone())
@@ -361,6 +363,8 @@ impl CatalogStore {
             {
                 return;
             }
+            metrics::gauge!(metrics_names::CATALOG_ITEMS, "backend" => alias.to_string(), "kind" => metrics_names::kind_label(kind))
+                .set(count as f64);
         }
         self.publish(&[kind]);
     }
@@ -369,6 +373,10 @@ impl CatalogStore {
     pub fn remove(&self, alias: &str) {
         let removed = self.lock().remove(alias);
         if let Some(listing) = removed {
+            for kind in ListKind::ALL {
+                metrics::gauge!(metrics_names::CATALOG_ITEMS, "backend" => alias.to_string(), "kind" => metrics_names::kind_label(kind))
+                    .set(0.0);
+            }
             let kinds: Vec<ListKind> = ListKind::ALL
                 .into_iter()
                 .filter(|k| !listing.get(*k).is_empty())

@@ -261,6 +261,7 @@ async fn view(catalog: &CatalogStore, req: &JsonRpcRequest) -> Arc<catalog::Cata
 /// Sends a request to a backend's stack; its JSON-RPC error is its answer.
 async fn forward(backend: &Arc<Backend>, mut req: JsonRpcRequest) -> Result<RawJson, CallError> {
     req.seal();
+    req.ctx.route_to(backend.alias(), req.tool.as_ref());
     if let Some(session) = req.ctx.session() {
         session.mark_used(backend.slot());
     }

@@ -1,29 +1,7 @@
-//! Logging: a `tracing` subscriber writing text or JSON lines to stderr.
+//! Telemetry: logs (`tracing`, text or JSON lines on stderr), Prometheus metrics, and OTLP
+//! traces. Metric names live in `metrics.rs`; nothing else in the gateway spells them.
 
-use tracing_subscriber::EnvFilter;
+pub mod logs;
+pub mod metrics;
 
-/// Installs the global subscriber; `level` is a level or an `EnvFilter` directive. `RUST_LOG`
-/// wins when set. Calling it twice is harmless (the second call does nothing).
-pub fn init(level: &str, json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(normalise(level)))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().flatten_event(true).try_init()
-    } else {
-        builder.with_ansi(ansi).try_init()
-    };
-}
-
-/// Accepts the seed configs' level names (`WARNING`, `CRITICAL`) too.
-fn normalise(level: &str) -> String {
-    match level.to_ascii_lowercase().as_str() {
-        "warning" => "warn".into(),
-        "critical" | "fatal" => "error".into(),
-        other => other.to_string(),
-    }
-}
+pub use logs::init;

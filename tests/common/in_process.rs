@@ -16,7 +16,13 @@ impl InProcess {
     pub async fn start(config_toml: &str) -> InProcess {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, config_toml).expect("write config");
+        // Side by side with other tests: a free port for the admin listener too.
+        let body = if config_toml.contains("[admin]") {
+            config_toml.to_string()
+        } else {
+            format!("{config_toml}\n[admin]\nlisten = \"127.0.0.1:0\"\n")
+        };
+        std::fs::write(&path, body).expect("write config");
         let loaded = config::load(Some(&path), &Overrides::default())
             .unwrap_or_else(|e| panic!("config: {e}\n{config_toml}"));
         let running = run::start(loaded.config).await.expect("gateway starts");

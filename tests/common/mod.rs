@@ -49,6 +49,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The marker the gateway prints on stderr once its listener is bound.
 const LISTENING_MARKER: &str = "listening addr=";
+/// The marker of the admin listener's address (printed before the main one).
+const ADMIN_MARKER: &str = "admin listening addr=";
 
 /// Path of the `mcpmux` binary under test.
 pub fn mcpmux_bin() -> &'static str {
@@ -141,6 +143,9 @@ impl GatewayProcess {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         scrub_environment(&mut command);
+        // Gateways run side by side in tests: the admin listener takes a free port too
+        // (a test's own `admin.listen` or env wins).
+        command.env("MCPMUX_ADMIN__LISTEN", "127.0.0.1:0");
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("spawn mcpmux");
 
@@ -183,6 +188,26 @@ impl GatewayProcess {
             config_path,
             _dir: dir,
         }
+    }
+
+    /// The admin listener's address (from its `admin listening addr=` log line).
+    pub fn admin_addr(&self) -> SocketAddr {
+        let logs = self.stderr.lock().unwrap();
+        logs.iter()
+            .find_map(|l| {
+                let at = l.find(ADMIN_MARKER)? + ADMIN_MARKER.len();
+                let token: String = l[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+                    .collect();
+                token.parse().ok()
+            })
+            .expect("the gateway logged its admin address")
+    }
+
+    /// `http://ADMIN_ADDR`.
+    pub fn admin_base(&self) -> String {
+        format!("http://{}", self.admin_addr())
     }
 
     /// Socket address the gateway listens on.
@@ -370,6 +395,9 @@ async fn collect_lines(
 
 /// The address in a line like `... listening addr=127.0.0.1:4242 ...`.
 fn listening_addr(line: &str) -> Option<SocketAddr> {
+    if line.contains(ADMIN_MARKER) {
+        return None;
+    }
     let rest = &line[line.find(LISTENING_MARKER)? + LISTENING_MARKER.len()..];
     // Text logs end the address with a space, JSON logs with a quote.
     let token: String = rest

@@ -94,7 +94,7 @@ impl Supervisor {
                 _ = self.wiring.shutdown.cancelled() => return,
             }
             self.wiring.status.send_modify(|s| s.restarts += 1);
-            metrics::counter!("mcpmux_stdio_restarts_total", "backend" => self.alias().to_string())
+            metrics::counter!(crate::telemetry::metrics::STDIO_RESTARTS, "backend" => self.alias().to_string())
                 .increment(1);
         }
     }
@@ -347,7 +347,7 @@ async fn read_lines(
             Ok(Line::Skipped(skip)) => {
                 conn.heard_from();
                 warn!(backend = %alias, reason = skip.reason(), "unreadable line from stdio backend; skipped, reading on");
-                metrics::counter!("mcpmux_stdio_skipped_lines_total", "backend" => alias.to_string(), "reason" => skip.reason())
+                metrics::counter!(crate::telemetry::metrics::STDIO_SKIPPED_LINES, "backend" => alias.to_string(), "reason" => skip.reason())
                     .increment(1);
                 continue;
             }

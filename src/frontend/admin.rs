@@ -1,0 +1,85 @@
+//! The admin listener: `/metrics` (Prometheus exposition), `/healthz` (the process answers) and
+//! `/readyz` (ready to take traffic: every backend attempted, and not shutting down). It binds
+//! its own address (`admin.listen`), so probes and scrapes never compete with MCP clients for
+//! `max_connections` and never need an MCP token.
+
+use std::sync::Arc;
+
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+use tracing::warn;
+
+use super::body::{self, Body};
+use super::conn::{self, Deadlines, Handler, DRAIN};
+use super::health;
+use crate::gateway::Gateway;
+
+/// Serves the admin listener until the gateway's shutdown token fires.
+pub async fn serve(gateway: Gateway, listener: TcpListener) {
+    let shutdown = gateway.shutdown_token().clone();
+    let config = gateway.config();
+    let deadlines = Deadlines {
+        header_read: config.header_read_timeout,
+        idle: config.connection_idle_timeout,
+        h2_keep_alive: config.http2_keep_alive,
+        drain: DRAIN,
+    };
+    let handler: Handler = {
+        let gateway = gateway.clone();
+        Arc::new(move |request: Request<Incoming>| {
+            let gateway = gateway.clone();
+            Box::pin(async move { route(&gateway, request) })
+        })
+    };
+    let connections = TaskTracker::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    warn!(error = %e, "admin accept failed");
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let handler = handler.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(conn::serve(stream, peer, deadlines, handler, shutdown));
+    }
+    connections.close();
+    let _ = tokio::time::timeout(DRAIN, connections.wait()).await;
+}
+
+fn route<B>(gateway: &Gateway, request: Request<B>) -> Response<Body> {
+    match request.uri().path() {
+        "/metrics" => metrics(),
+        "/healthz" => health::healthz(),
+        "/readyz" => health::readyz(gateway),
+        _ => body::text(
+            StatusCode::NOT_FOUND,
+            "not found: the admin listener serves /metrics, /healthz and /readyz",
+        ),
+    }
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+pub fn metrics() -> Response<Body> {
+    match crate::telemetry::metrics::render() {
+        Some(text) => {
+            let mut response = body::text(StatusCode::OK, text);
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        None => body::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics are not recorded in this process",
+        ),
+    }
+}
