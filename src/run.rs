@@ -90,7 +90,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     info!("admin listening addr={admin_addr}");
     info!(backends, "listening addr={addr}");
     let server = tokio::spawn(server::serve(gateway.clone(), auth, listener));
-    let admin = tokio::spawn(admin::serve(gateway.clone(), admin_listener));
+    let admin = tokio::spawn(admin::serve(
+        gateway.clone(),
+        admin_listener,
+        backends_stop.clone(),
+    ));
     Ok(Running {
         addr,
         admin_addr,

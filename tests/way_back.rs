@@ -8,6 +8,7 @@ mod common;
 
 use common::events::Events;
 use common::raw::{post, RawSession};
+use common::scrape::{scrape, value};
 use common::{example_server_cmd, GatewayProcess};
 use serde_json::{json, Value};
 
@@ -459,6 +460,16 @@ async fn a_client_that_stops_reading_loses_its_own_stream_only() {
         })
         .await;
     drop(stalled);
+    let metrics = scrape(&gateway.admin_base()).await;
+    assert_eq!(
+        value(
+            &metrics,
+            "mcpmux_stream_overflows_total",
+            &[("kind", "call")]
+        ),
+        1.0,
+        "a counter says so"
+    );
     // The backend and the other client carry on.
     assert_eq!(
         text_of(&b.call_tool("ex__echo", json!({"text": "fine"})).await),

@@ -360,13 +360,15 @@ async fn report_up(
 ) {
     let gauge =
         metrics::gauge!(crate::telemetry::metrics::BACKEND_UP, "backend" => alias.to_string());
+    // Without health checks (interval 0) nothing ever publishes a verdict.
+    let mut checking = true;
     loop {
         let up = status.borrow_and_update().health == Health::Up
             && !matches!(*checked.borrow_and_update(), health::Checked::Failing(_));
         gauge.set(if up { 1.0 } else { 0.0 });
         tokio::select! {
             changed = status.changed() => if changed.is_err() { break },
-            changed = checked.changed() => if changed.is_err() { break },
+            changed = checked.changed(), if checking => checking = changed.is_ok(),
             _ = shutdown.cancelled() => break,
         }
     }

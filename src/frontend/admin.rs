@@ -9,6 +9,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
@@ -17,9 +18,10 @@ use super::conn::{self, Deadlines, Handler, DRAIN};
 use super::health;
 use crate::gateway::Gateway;
 
-/// Serves the admin listener until the gateway's shutdown token fires.
-pub async fn serve(gateway: Gateway, listener: TcpListener) {
-    let shutdown = gateway.shutdown_token().clone();
+/// Serves the admin listener until `stop`: it outlives the MCP listener at shutdown, so probes
+/// see `/readyz` fail while calls drain.
+pub async fn serve(gateway: Gateway, listener: TcpListener, stop: CancellationToken) {
+    let shutdown = stop;
     let config = gateway.config();
     let deadlines = Deadlines {
         header_read: config.header_read_timeout,

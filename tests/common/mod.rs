@@ -22,6 +22,7 @@ pub mod python;
 pub mod raw;
 pub mod rmcp_backend;
 pub mod rmcp_client;
+pub mod scrape;
 
 use std::{
     future::Future,
@@ -303,6 +304,24 @@ impl GatewayProcess {
     /// The process ids of the gateway's child processes (its stdio backends) now.
     pub fn child_pids(&self) -> Vec<u32> {
         child_pids(self.pid())
+    }
+
+    /// Sends SIGTERM without waiting for the exit.
+    pub fn signal_terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the process to exit.
+    pub async fn wait_exit(&mut self, deadline: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(deadline, self.child.wait())
+            .await
+            .expect("the gateway exits in time")
+            .expect("wait for the gateway")
     }
 
     /// Whether the gateway process is still running.

@@ -1,0 +1,253 @@
+//! What operators see: `/metrics` scraped and parsed after real calls, the audit line of a
+//! failing call, and graceful shutdown under load, against a real gateway process.
+
+mod common;
+
+use std::time::Duration;
+
+use common::raw::{client, tool_text, RawSession};
+use common::scrape::{label_values, scrape, value};
+use common::{example_server_cmd, poll_until, GatewayProcess, POLL_DEADLINE};
+use serde_json::json;
+
+fn config(extra: &str) -> String {
+    format!(
+        "host = \"127.0.0.1\"\nport = 0\n{extra}\n\n[backends.ex]\ncommand = \"{}\"\nargs = [\"example-server\"]\nhealth_check_interval = 0\nretry = {{ enabled = false }}\n",
+        example_server_cmd()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_by_exactly_the_calls_made_and_carry_no_session_or_argument() {
+    let gateway = GatewayProcess::start(&config("")).await;
+    gateway.wait_ready().await;
+    let admin = gateway.admin_base();
+    let s = RawSession::initialize(&gateway.url()).await;
+    let before = scrape(&admin).await;
+    let marker = "argument-value-7f3a";
+    for _ in 0..3 {
+        assert_eq!(
+            tool_text(&s.call_tool("ex__echo", json!({"text": marker})).await),
+            Some(marker)
+        );
+    }
+    let unknown = s.call_tool("ex__nope", json!({})).await;
+    assert_eq!(unknown["error"]["code"], -32602);
+    s.tool_names().await;
+    let after = scrape(&admin).await;
+
+    let delta = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    assert_eq!(
+        delta(
+            "mcpmux_requests_total",
+            &[
+                ("method", "tools/call"),
+                ("backend", "ex"),
+                ("outcome", "ok")
+            ]
+        ),
+        3.0
+    );
+    assert_eq!(
+        delta(
+            "mcpmux_tool_calls_total",
+            &[("backend", "ex"), ("tool", "echo"), ("outcome", "ok")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        delta(
+            "mcpmux_request_duration_seconds",
+            &[("method", "tools/call"), ("backend", "ex")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        delta(
+            "mcpmux_requests_total",
+            &[
+                ("method", "tools/call"),
+                ("backend", "mcpmux"),
+                ("outcome", "invalid")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        delta(
+            "mcpmux_tool_calls_total",
+            &[("tool", "unknown"), ("outcome", "invalid")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        delta(
+            "mcpmux_requests_total",
+            &[("method", "tools/list"), ("outcome", "ok")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(&after, "mcpmux_backend_up", &[("backend", "ex")]),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &after,
+            "mcpmux_catalog_items",
+            &[("backend", "ex"), ("kind", "tools")]
+        ),
+        13.0
+    );
+    assert!(value(&after, "mcpmux_sessions_active", &[]) >= 1.0);
+    assert_eq!(
+        value(
+            &after,
+            "mcpmux_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+    for label in label_values(&after) {
+        assert!(
+            !label.contains(&s.session_id),
+            "a session id as a label: {label}"
+        );
+        assert!(!label.contains(marker), "an argument as a label: {label}");
+        assert!(
+            !label.contains("nope"),
+            "an unknown tool name as a label: {label}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_up_follows_a_backend_going_down_and_up() {
+    let gateway = GatewayProcess::start(&config("")).await;
+    gateway.wait_ready().await;
+    let admin = gateway.admin_base();
+    let s = RawSession::initialize(&gateway.url()).await;
+    let up = |want: f64| {
+        let admin = admin.clone();
+        async move {
+            poll_until(POLL_DEADLINE, &format!("backend_up == {want}"), || {
+                let admin = admin.clone();
+                async move {
+                    (value(
+                        &scrape(&admin).await,
+                        "mcpmux_backend_up",
+                        &[("backend", "ex")],
+                    ) == want)
+                        .then_some(())
+                }
+            })
+            .await
+        }
+    };
+    up(1.0).await;
+    let _ = s.call_tool("ex__crash", json!({})).await;
+    up(0.0).await;
+    up(1.0).await;
+    let restarts = value(
+        &scrape(&admin).await,
+        "mcpmux_stdio_restarts_total",
+        &[("backend", "ex")],
+    );
+    assert!(restarts >= 1.0, "{restarts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_call_gets_one_audit_line_with_its_outcome() {
+    let gateway = GatewayProcess::start(&config("")).await;
+    gateway.wait_ready().await;
+    let s = RawSession::initialize(&gateway.url()).await;
+    let _ = s.call_tool("ex__add", json!({"a": "not a number"})).await;
+    let line = gateway
+        .wait_for_log("the audit line", |l| {
+            l.contains("mcpmux::audit") && l.contains("ex__add")
+        })
+        .await;
+    for field in [
+        "tool=\"ex__add\"",
+        "backend=\"ex\"",
+        "outcome=\"error\"",
+        "error_code=-32602",
+        "duration_ms=",
+        &s.session_id,
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+    assert!(
+        !line.contains("not a number"),
+        "arguments are not logged by default: {line}"
+    );
+    assert_eq!(
+        gateway
+            .logs()
+            .lines()
+            .filter(|l| l.contains("mcpmux::audit"))
+            .count(),
+        1,
+        "one line per call"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arguments_are_audited_only_when_asked() {
+    let gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
+    gateway.wait_ready().await;
+    let s = RawSession::initialize(&gateway.url()).await;
+    s.call_tool("ex__echo", json!({"text": "audit-me"})).await;
+    let line = gateway
+        .wait_for_log("the audit line", |l| l.contains("mcpmux::audit"))
+        .await;
+    assert!(line.contains("audit-me"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_fails_readiness_at_once_and_loses_no_call_in_flight() {
+    let mut gateway = GatewayProcess::start(&config("shutdown_grace = \"20s\"")).await;
+    gateway.wait_ready().await;
+    let admin = gateway.admin_base();
+    let sessions: Vec<RawSession> = {
+        let mut v = Vec::new();
+        for _ in 0..6 {
+            v.push(RawSession::initialize(&gateway.url()).await);
+        }
+        v
+    };
+    let calls: Vec<_> = sessions
+        .into_iter()
+        .map(|s| tokio::spawn(async move { s.call_tool("ex__sleep", json!({"ms": 1500})).await }))
+        .collect();
+    poll_until(POLL_DEADLINE, "six calls in the backend", || async {
+        (gateway
+            .logs()
+            .matches("example-server: sleeping 1500ms")
+            .count()
+            == 6)
+            .then_some(())
+    })
+    .await;
+    let backends = gateway.child_pids();
+    assert!(!backends.is_empty());
+    gateway.signal_terminate();
+    poll_until(POLL_DEADLINE, "/readyz failing while draining", || async {
+        let response = client().get(format!("{admin}/readyz")).send().await.ok()?;
+        (response.status() == 503).then_some(())
+    })
+    .await;
+    for call in calls {
+        let response = call.await.unwrap();
+        assert_eq!(tool_text(&response), Some("slept 1500ms"), "{response}");
+    }
+    let status = gateway.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}");
+    for pid in backends {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = state.split_whitespace().nth(2).is_some_and(|s| s != "Z");
+        assert!(!running, "backend process {pid} left behind: {state}");
+    }
+}
