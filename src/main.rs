@@ -72,7 +72,20 @@ fn start(args: StartArgs) -> ExitCode {
 }
 
 async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
-    telemetry::init(&config.log_level, config.json_logs);
+    let provider = match telemetry::otel::resolve(&config.otel, |k| std::env::var(k).ok())
+        .and_then(|export| export.as_ref().map(telemetry::otel::provider).transpose())
+    {
+        Ok(provider) => provider,
+        Err(e) => {
+            eprintln!("mcpmux: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(
+        &config.log_level,
+        config.json_logs,
+        provider.as_ref().map(telemetry::otel::tracer),
+    );
     tracing::info!(workers = shape.workers(), scheduler = ?shape, "runtime started");
     let running = match run::start(config).await {
         Ok(running) => running,
@@ -85,6 +98,9 @@ async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
     wait_for_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;
+    if let Some(provider) = provider {
+        let _ = tokio::task::spawn_blocking(move || telemetry::otel::shutdown(provider)).await;
+    }
     ExitCode::SUCCESS
 }
 

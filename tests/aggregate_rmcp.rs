@@ -21,21 +21,7 @@ use serde_json::{json, Value};
 /// The gateway's page size in this file.
 const GATEWAY_PAGE_SIZE: usize = 3;
 /// The example server's own tools.
-const EXAMPLE_TOOLS: [&str; 13] = [
-    "echo",
-    "add",
-    "sleep",
-    "crash",
-    "fail",
-    "progress",
-    "log",
-    "ask",
-    "ask_later",
-    "add_tool",
-    "touch",
-    "env",
-    "pid",
-];
+const EXAMPLE_TOOLS: &[&str] = mcpmux::example_server::TOOL_NAMES;
 /// `two` runs with `--tools 5`.
 const TWO_EXTRA_TOOLS: usize = 5;
 

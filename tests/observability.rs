@@ -99,7 +99,7 @@ async fn metrics_move_by_exactly_the_calls_made_and_carry_no_session_or_argument
             "mcpmux_catalog_items",
             &[("backend", "ex"), ("kind", "tools")]
         ),
-        13.0
+        mcpmux::example_server::TOOL_NAMES.len() as f64
     );
     assert!(value(&after, "mcpmux_sessions_active", &[]) >= 1.0);
     assert_eq!(

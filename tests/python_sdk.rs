@@ -75,21 +75,7 @@ async fn python_sdk_client_sees_every_backend_through_the_gateway() {
 
     let mut expected_tools = BTreeSet::new();
     for alias in ["one", "two"] {
-        for tool in [
-            "echo",
-            "add",
-            "sleep",
-            "crash",
-            "fail",
-            "progress",
-            "log",
-            "ask",
-            "ask_later",
-            "add_tool",
-            "touch",
-            "env",
-            "pid",
-        ] {
+        for tool in mcpmux::example_server::TOOL_NAMES {
             expected_tools.insert(format!("{alias}__{tool}"));
         }
     }

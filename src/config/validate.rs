@@ -54,6 +54,9 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
             problems.push(format!("auth.tokens.{principal}: the token is empty"));
         }
     }
+    if let Err(why) = crate::telemetry::otel::resolve(&config.otel, |_| None) {
+        problems.push(why);
+    }
     if config.page_size == 0 {
         problems.push("page_size: must be at least 1".into());
     }

@@ -17,6 +17,24 @@ use crate::protocol::mcp::{negotiate_version, LogLevel};
 use crate::protocol::{ErrorObject, Message, Outcome};
 use state::Server;
 
+/// The names of the tools every example server has (without `--tools`).
+pub const TOOL_NAMES: &[&str] = &[
+    "echo",
+    "add",
+    "sleep",
+    "crash",
+    "fail",
+    "progress",
+    "log",
+    "ask",
+    "ask_later",
+    "add_tool",
+    "touch",
+    "env",
+    "pid",
+    "meta",
+];
+
 /// Options of the example server.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -40,6 +40,7 @@ pub(super) fn fixed(options: &Options) -> Vec<Value> {
         json!({ "name": "env", "description": "Returns the value of environment variable `name`",
                 "inputSchema": text_arg("name") }),
         json!({ "name": "pid", "description": "Returns the server's process id", "inputSchema": object }),
+        json!({ "name": "meta", "description": "Returns the `_meta` the call arrived with", "inputSchema": object }),
     ];
     tools.extend((1..=options.extra_tools).map(|i| {
         json!({ "name": format!("extra_{i:04}"), "description": "Echoes its text", "inputSchema": text_arg("text") })
@@ -157,6 +158,7 @@ pub(super) async fn call(server: &Arc<Server>, params: &Value) -> Result<Value, 
             text(if sent { "updated" } else { "not subscribed" })
         }
         "pid" => text(std::process::id().to_string()),
+        "meta" => text(params["_meta"].to_string()),
         "env" => {
             let var = args["name"].as_str().unwrap_or_default();
             text(std::env::var(var).unwrap_or_default())

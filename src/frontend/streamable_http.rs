@@ -89,6 +89,11 @@ where
                 principal: principal.name,
                 authorization: parts.headers.get(http::header::AUTHORIZATION).cloned(),
                 streamable: accepted.sse,
+                trace: parts
+                    .headers
+                    .get("traceparent")
+                    .cloned()
+                    .map(|parent| (parent, parts.headers.get("tracestate").cloned())),
             };
             match gateway.call(req, inbound) {
                 Ok(call) => reply(gateway, &session, id, call, accepted).await,

@@ -11,11 +11,90 @@ use serde_json::value::RawValue;
 use tower::ServiceExt;
 
 use super::{CallError, Gateway};
+use crate::protocol::jsonrpc::raw_string;
 use crate::protocol::mcp::LogLevel;
 use crate::protocol::{ClientParams, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
 use crate::session::{CallContext, CallGuard, CallParts, Session};
 use crate::telemetry::metrics as metrics_names;
+use crate::telemetry::otel;
+use tracing::Instrument;
+
+const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+const TRACESTATE: http::HeaderName = http::HeaderName::from_static("tracestate");
+
+/// The server span of a client request, with the OpenTelemetry MCP attributes. At DEBUG under
+/// `mcpmux::otel`: it costs nothing unless spans are exported.
+fn request_span(
+    method: &str,
+    id: &crate::protocol::Id,
+    session: Option<&Session>,
+    params: Option<&ClientParams>,
+) -> tracing::Span {
+    if !otel::enabled() {
+        return tracing::Span::none();
+    }
+    let target = params
+        .and_then(|p| p.object().get("name").or_else(|| p.object().get("uri")))
+        .and_then(|n| serde_json::from_str::<String>(n.get()).ok());
+    let name = match &target {
+        Some(target) => format!("{method} {target}"),
+        None => method.to_string(),
+    };
+    let tool = (method == "tools/call")
+        .then_some(target.as_deref())
+        .flatten();
+    tracing::debug_span!(
+        target: "mcpmux::otel",
+        "mcp.request",
+        otel.name = %name,
+        otel.kind = "server",
+        mcp.method.name = method,
+        mcp.session.id = session.map(|s| &*s.id),
+        jsonrpc.request.id = %id,
+        gen_ai.tool.name = tool,
+        mcp.backend = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
+/// The client's trace context: its headers, else `_meta.traceparent` / `_meta.tracestate`.
+fn client_trace(
+    headers: Option<&(HeaderValue, Option<HeaderValue>)>,
+    meta: Option<&RawObject>,
+) -> Option<(String, Option<String>)> {
+    if let Some((parent, state)) = headers {
+        let parent = parent.to_str().ok()?.to_string();
+        let state = state
+            .as_ref()
+            .and_then(|s| s.to_str().ok())
+            .map(str::to_string);
+        return Some((parent, state));
+    }
+    let meta = meta?;
+    let read = |key: &str| {
+        meta.get(key)
+            .and_then(|v| serde_json::from_str::<String>(v.get()).ok())
+    };
+    Some((read("traceparent")?, read("tracestate")))
+}
+
+/// Records where the call went and how it ended on the request's span.
+fn record_outcome(ctx: &CallContext, result: &Result<RawJson, CallError>) {
+    let span = tracing::Span::current();
+    if span.is_disabled() {
+        return;
+    }
+    if let Some(routed) = ctx.routed() {
+        span.record("mcp.backend", &*routed.backend);
+    }
+    if let Err(e) = result {
+        let edge = crate::frontend::edge::Edge::of(e);
+        span.record("error.type", edge.kind.label());
+        span.record("otel.status_code", "ERROR");
+    }
+}
 
 /// What is recorded of a call when it ends: metrics for every call, and for `tools/call` the
 /// audit line (arguments only when `audit.include_arguments`).
@@ -97,6 +176,8 @@ pub struct Inbound {
     pub authorization: Option<HeaderValue>,
     /// Whether the reply may be an event stream (else messages go to the GET stream).
     pub streamable: bool,
+    /// The client's W3C `traceparent` and `tracestate` headers.
+    pub trace: Option<(HeaderValue, Option<HeaderValue>)>,
 }
 
 /// A started call: its context (the frontend reads the call's stream from it) and the future
@@ -144,6 +225,13 @@ impl Gateway {
         if &*method == "logging/setLevel" {
             self.set_level(inbound.session.as_deref(), parsed.as_ref())?;
         }
+        let span = request_span(&method, &id, inbound.session.as_deref(), parsed.as_ref());
+        let client_trace = client_trace(inbound.trace.as_ref(), meta.as_ref().map(|(_, m)| m));
+        if let Some((traceparent, tracestate)) = &client_trace {
+            if let Some(parent) = otel::extract(Some(traceparent), tracestate.as_deref()) {
+                otel::set_parent(&span, parent);
+            }
+        }
         let has_token = progress_token.is_some();
         let version = inbound
             .session
@@ -159,15 +247,27 @@ impl Gateway {
             streamable: inbound.streamable,
             deadline: None,
         });
-        let progress = match (has_token, meta, &mut parsed) {
-            (true, Some((_, mut meta)), Some(params)) => {
-                let (token, guard) = self.inner.way_back.progress().register(&ctx);
-                meta.set("progressToken", token);
+        // `_meta` toward the backend: the gateway's progress token, and the trace context of
+        // this request's span when spans are exported.
+        let outgoing_trace = span.in_scope(otel::current);
+        let mut progress = None;
+        if has_token || outgoing_trace.is_some() {
+            if let Some(params) = &mut parsed {
+                let mut meta = meta.map(|(_, m)| m).unwrap_or_default();
+                if has_token {
+                    let (token, guard) = self.inner.way_back.progress().register(&ctx);
+                    meta.set("progressToken", token);
+                    progress = Some(guard);
+                }
+                if let Some((traceparent, tracestate)) = &outgoing_trace {
+                    meta.set("traceparent", raw_string(traceparent));
+                    if let Some(state) = tracestate {
+                        meta.set("tracestate", raw_string(state));
+                    }
+                }
                 params.set("_meta", meta.to_raw());
-                Some(guard)
             }
-            _ => None,
-        };
+        }
         let audit = Audit::of(
             &method,
             parsed.as_ref(),
@@ -178,20 +278,33 @@ impl Gateway {
         if let Some(value) = inbound.authorization {
             req.headers.insert(http::header::AUTHORIZATION, value);
         }
+        // Without export, a client's trace context still reaches HTTP backends as it came.
+        if let (None, Some((traceparent, tracestate))) = (&outgoing_trace, client_trace) {
+            if let Ok(value) = HeaderValue::from_str(&traceparent) {
+                req.headers.insert(TRACEPARENT, value);
+            }
+            if let Some(value) = tracestate.and_then(|s| HeaderValue::from_str(&s).ok()) {
+                req.headers.insert(TRACESTATE, value);
+            }
+        }
         let steer = self.inner.steer.clone();
         let future_ctx = ctx.clone();
-        let future = Box::pin(async move {
-            let started = Instant::now();
-            let _call = CallGuard::start(&future_ctx);
-            let _progress: Option<ProgressGuard> = progress;
-            let result = tokio::select! {
-                biased;
-                _ = future_ctx.cancel_token().cancelled() => Err(CallError::Cancelled),
-                result = steer.oneshot(req) => result,
-            };
-            audit.record(&future_ctx, started.elapsed(), &result);
-            result
-        });
+        let future = Box::pin(
+            async move {
+                let started = Instant::now();
+                let _call = CallGuard::start(&future_ctx);
+                let _progress: Option<ProgressGuard> = progress;
+                let result = tokio::select! {
+                    biased;
+                    _ = future_ctx.cancel_token().cancelled() => Err(CallError::Cancelled),
+                    result = steer.oneshot(req) => result,
+                };
+                audit.record(&future_ctx, started.elapsed(), &result);
+                record_outcome(&future_ctx, &result);
+                result
+            }
+            .instrument(span),
+        );
         Ok(Call { ctx, future })
     }
 

@@ -5,8 +5,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 /// Installs the global subscriber; `level` is a level or an `EnvFilter` directive. `RUST_LOG`
-/// wins when set. Calling it twice is harmless (the second call does nothing).
-pub fn init(level: &str, json: bool) {
+/// wins when set. With `tracer`, spans of [`super::otel::SPAN_TARGETS`] are exported too, at
+/// DEBUG whatever the log level. Calling it twice is harmless (the second call does nothing).
+pub fn init(level: &str, json: bool, tracer: Option<opentelemetry_sdk::trace::SdkTracer>) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(normalise(level)))
         .unwrap_or_else(|_| EnvFilter::new("info"));
@@ -17,8 +18,23 @@ pub fn init(level: &str, json: bool) {
     } else {
         fmt.with_ansi(ansi).boxed()
     };
+    let otel = tracer.map(|tracer| {
+        let targets = super::otel::SPAN_TARGETS
+            .iter()
+            .fold(tracing_subscriber::filter::Targets::new(), |t, target| {
+                t.with_target(*target, tracing::Level::DEBUG)
+            });
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_tracked_inactivity(false)
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_filter(targets)
+    });
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
+        .with(otel)
         .try_init();
 }
 

@@ -3,5 +3,6 @@
 
 pub mod logs;
 pub mod metrics;
+pub mod otel;
 
 pub use logs::init;

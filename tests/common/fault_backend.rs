@@ -3,7 +3,8 @@
 //! below MCP: an SDK server cannot be told to drop a call or answer with a 500.
 //!
 //! Tools: `read` (annotated `readOnlyHint`), `write` (no hints), `whoami` (returns the
-//! `authorization` header the backend received, or `none`). Each test file uses part of it.
+//! `authorization` header the backend received, or `none`), `trace` (the `traceparent` header
+//! and the `_meta` it received). Each test file uses part of it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -134,6 +135,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none")
         .to_string();
+    let traceparent = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_string();
     let body = req
         .into_body()
         .collect()
@@ -178,6 +185,7 @@ async fn handle(
             { "name": "read", "inputSchema": { "type": "object" }, "annotations": { "readOnlyHint": true } },
             { "name": "write", "inputSchema": { "type": "object" } },
             { "name": "whoami", "inputSchema": { "type": "object" } },
+            { "name": "trace", "inputSchema": { "type": "object" } },
         ]}),
         "tools/call" => {
             let tool = message["params"]["name"]
@@ -215,6 +223,8 @@ async fn handle(
             }
             let text = if tool == "whoami" {
                 authorization
+            } else if tool == "trace" {
+                json!({ "header": traceparent, "meta": message["params"]["_meta"] }).to_string()
             } else {
                 format!("{tool} #{count}")
             };

@@ -18,6 +18,7 @@ pub mod config;
 pub mod events;
 pub mod in_process;
 pub mod node;
+pub mod otlp;
 pub mod python;
 pub mod raw;
 pub mod rmcp_backend;

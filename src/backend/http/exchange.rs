@@ -190,6 +190,14 @@ pub(super) fn build(
     if let Some(id) = &session.id {
         headers.insert(SESSION_ID, id.clone());
     }
+    if let Some((traceparent, tracestate)) = crate::telemetry::otel::current() {
+        if let Ok(value) = HeaderValue::from_str(&traceparent) {
+            headers.insert("traceparent", value);
+        }
+        if let Some(value) = tracestate.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            headers.insert("tracestate", value);
+        }
+    }
     if session.generation > 0 {
         headers.insert(PROTOCOL_VERSION, session.protocol_version.clone());
     }
