@@ -198,6 +198,10 @@ impl Backend {
             }
             None => return Err(invalid("set `command` or `url`".into())),
         };
+        crate::telemetry::metrics::register_backend(
+            &alias,
+            config.transport_kind() == Some(TransportKind::Stdio),
+        );
         let stack = mcpmux_layers::build(&alias, &config.stack, transport.clone(), hooks())
             .map_err(|source| BuildError::Stack {
                 alias: alias.to_string(),

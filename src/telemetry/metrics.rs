@@ -78,6 +78,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
     }
     let handle = HANDLE.get_or_init(|| handle).clone();
     describe();
+    register_zeros();
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     let upkeep = handle.clone();
     tokio::spawn(async move {
@@ -138,6 +139,37 @@ fn describe() {
         AUTH_FAILURES,
         "Requests refused for a missing or wrong bearer token"
     );
+}
+
+/// Series with bounded labels exist from the start (at zero), so dashboards and `rate()` see
+/// them before the first event and a scrape shows every name the gateway exports.
+fn register_zeros() {
+    use metrics::counter;
+    for outcome in ["ok", "error"] {
+        counter!(CONFIG_RELOADS, "outcome" => outcome).absolute(0);
+    }
+    for scope in ["backend", "principal", "tool"] {
+        counter!(RATE_LIMITED, "scope" => scope).absolute(0);
+    }
+    for kind in ["get", "call"] {
+        counter!(STREAM_OVERFLOWS, "kind" => kind).absolute(0);
+        gauge!(STREAMS_ACTIVE, "kind" => kind).increment(0.0);
+    }
+    for phase in ["first_bytes", "idle"] {
+        counter!(CONNECTIONS_TIMED_OUT, "phase" => phase).absolute(0);
+    }
+    counter!(AUTH_FAILURES).absolute(0);
+    gauge!(SESSIONS_ACTIVE).increment(0.0);
+}
+
+/// Zero series of one backend, registered when it starts.
+pub fn register_backend(backend: &str, stdio: bool) {
+    use metrics::counter;
+    counter!(RETRIES, "backend" => backend.to_string()).absolute(0);
+    gauge!(CIRCUIT_STATE, "backend" => backend.to_string()).set(0.0);
+    if stdio {
+        counter!(STDIO_RESTARTS, "backend" => backend.to_string()).absolute(0);
+    }
 }
 
 /// The `method` label: MCP methods by name, anything else `other`.

@@ -18,7 +18,7 @@ Only metric names the gateway exports may appear (check.sh checks that too).
 {{- define "mcpmux.alertGroups" -}}
 {{- $v := .Values.prometheusRule -}}
 {{- $sel := include "mcpmux.sel" (dict "root" . "matchers" (list)) -}}
-{{- $selErr := include "mcpmux.sel" (dict "root" . "matchers" (list "outcome!=\"ok\"")) -}}
+{{- $selErr := include "mcpmux.sel" (dict "root" . "matchers" (list "outcome!~\"ok|invalid|cancelled\"")) -}}
 {{- $by := "namespace, job, backend" -}}
 {{- $l := "{{" -}}
 {{- $r := "}}" -}}
@@ -73,8 +73,8 @@ groups:
           summary: mcpmux requests to backend {{ $l }} $labels.backend {{ $r }} fail
           description: >-
             {{ $l }} $value | humanizePercentage {{ $r }} of the requests to backend {{ $l }} $labels.backend {{ $r }}
-            ended with an outcome other than ok (error, timeout, unavailable, rate_limited,
-            circuit_open, cancelled) over 5m, above {{ $v.errorRatio.threshold }}.
+            failed (error, timeout, unavailable, rate_limited, circuit_open; client mistakes and
+            cancellations do not count) over 5m, above {{ $v.errorRatio.threshold }}.
       - alert: MCPMuxHighLatencyP99
         expr: |-
           histogram_quantile(0.99,
