@@ -1,4 +1,4 @@
-//! Command-line arguments: `start` (default), `init`, `validate`, `example-server`.
+//! Command-line arguments: `start` (default), `stdio`, `init`, `validate`, `example-server`.
 
 use std::path::PathBuf;
 
@@ -35,6 +35,15 @@ pub enum Command {
     Validate {
         /// The config file.
         file: PathBuf,
+    },
+    /// Serve the gateway on stdin/stdout (for clients that launch MCP servers as a command).
+    Stdio {
+        /// Config file (default: the embedded example config).
+        #[arg(short, long, env = "MCPMUX_CONFIG")]
+        config: Option<PathBuf>,
+        /// Log level for stderr (overrides config).
+        #[arg(short, long)]
+        log_level: Option<String>,
     },
     /// Run the built-in example MCP server on stdio.
     ExampleServer {

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Init { file, force }) => init(&file, force),
         Some(Command::Validate { file }) => validate(&file),
+        Some(Command::Stdio { config, log_level }) => stdio(config, log_level),
         Some(Command::ExampleServer { tools, page_size }) => {
             let options = example_server::Options {
                 extra_tools: tools,
@@ -124,6 +125,41 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// `mcpmux stdio`: the gateway on stdin/stdout, logs on stderr, no listener.
+fn stdio(config: Option<std::path::PathBuf>, log_level: Option<String>) -> ExitCode {
+    let overrides = config::Overrides {
+        log_level,
+        ..config::Overrides::default()
+    };
+    let loaded = match config::load(config.as_deref(), &overrides) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("mcpmux: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shape =
+        runtime::Shape::for_setting(loaded.config.worker_threads, runtime::available_cores());
+    let runtime = match shape.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mcpmux: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        telemetry::init(&loaded.config.log_level, loaded.config.json_logs, None);
+        match run::serve_stdio(loaded.config, tokio::io::stdin(), tokio::io::stdout()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "mcpmux stdio failed to start");
+                eprintln!("mcpmux: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 fn init(file: &std::path::Path, force: bool) -> ExitCode {

@@ -57,6 +57,33 @@ impl Running {
     }
 }
 
+/// Serves the gateway on `input`/`output` (no listener) until the input ends, then stops the
+/// backends (killing their process groups).
+pub async fn serve_stdio<R, W>(config: Config, input: R, output: W) -> Result<(), StartError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    crate::telemetry::metrics::install().map_err(StartError::Other)?;
+    let backends_stop = CancellationToken::new();
+    let supervisors = TaskTracker::new();
+    let gateway = Gateway::build(config, backends_stop.clone(), &supervisors)?;
+    info!("serving MCP on stdin/stdout");
+    crate::frontend::stdio::serve(&gateway, input, output).await;
+    gateway.begin_drain();
+    gateway.shutdown_token().cancel();
+    gateway.sessions().end_all();
+    backends_stop.cancel();
+    supervisors.close();
+    if tokio::time::timeout(BACKEND_STOP, supervisors.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("backends did not stop within {BACKEND_STOP:?}");
+    }
+    Ok(())
+}
+
 /// Starts the gateway; backends connect in the background.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let addr = SocketAddr::new(config.host, config.port);

@@ -45,6 +45,7 @@ const ENV_KEYS: &[&str] = &[
     "metrics",
     "otel",
     "audit",
+    "rest",
     "shutdown_grace",
     "backends",
 ];

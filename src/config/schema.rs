@@ -134,6 +134,9 @@ pub struct Config {
     /// The audit line written per tool call.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The REST bridge (`/api/*`, `/tools`, `/tools/call`) on the main listener.
+    #[serde(default)]
+    pub rest: RestConfig,
     /// On SIGTERM: how long calls in flight get to finish before backends are stopped.
     /// Default 20 s.
     #[serde(default = "defaults::shutdown_grace", with = "mcpmux_layers::duration")]
@@ -194,6 +197,21 @@ pub struct OtelConfig {
     /// `OTEL_TRACES_SAMPLER_ARG`, else 1.0.
     #[serde(default)]
     pub sample_ratio: Option<f64>,
+}
+
+/// The REST bridge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestConfig {
+    /// Serve it. Default `true`.
+    #[serde(default = "defaults::yes")]
+    pub enabled: bool,
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        RestConfig { enabled: true }
+    }
 }
 
 /// The audit line per tool call.

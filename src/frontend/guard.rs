@@ -83,6 +83,13 @@ fn strip_port(host: &str) -> &str {
     })
 }
 
+/// Whether an `Origin` (lower case, no trailing slash) is a local one.
+pub fn is_local_origin(origin: &str) -> bool {
+    origin
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && is_local_host(rest))
+}
+
 fn is_local_host(host_and_port: &str) -> bool {
     matches!(strip_port(host_and_port), "localhost" | "127.0.0.1" | "::1")
 }

@@ -1,24 +1,27 @@
 //! The HTTP listener: accepts connections (within `max_connections`), serves each with the
-//! deadlines of `conn.rs`, applies the origin guard and inbound authentication, and routes
-//! paths to the frontends.
+//! deadlines of `conn.rs`, applies CORS, the origin guard and inbound authentication, and
+//! routes paths to the frontends.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::header::WWW_AUTHENTICATE;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::{Service, ServiceBuilder, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::{info, warn};
 
 use super::body::{self, Body};
 use super::conn::{self, Deadlines, Handler, DRAIN};
 use super::guard::OriginGuard;
-use super::{health, streamable_http};
+use super::{health, rest, sse, streamable_http, ws};
 use crate::auth::{AuthError, Authenticator};
+use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::protocol::error_codes::INVALID_REQUEST;
 use crate::protocol::ErrorObject;
@@ -26,29 +29,55 @@ use crate::protocol::ErrorObject;
 /// At most one "connection limit reached" warning per this long, however often it is hit.
 const LIMIT_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What every request of the listener is routed with.
+struct Frontends {
+    gateway: Gateway,
+    guard: OriginGuard,
+    auth: Authenticator,
+    sse: Arc<sse::Streams>,
+}
+
 /// Serves `listener` until the gateway's shutdown token fires.
 pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener) {
     let shutdown = gateway.shutdown_token().clone();
-    let config = gateway.config();
+    let config = gateway.config().clone();
     let deadlines = Deadlines {
         header_read: config.header_read_timeout,
         idle: config.connection_idle_timeout,
         h2_keep_alive: config.http2_keep_alive,
         drain: config.shutdown_grace,
     };
-    let guard = OriginGuard::new(config.host, &config.allowed_origins, &config.allowed_hosts);
-    let mut limit = ConnectionLimit::new(config.max_connections);
-    let handler: Handler = {
-        let gateway = gateway.clone();
-        let guard = Arc::new(guard);
-        let auth = Arc::new(auth);
-        Arc::new(move |request: Request<Incoming>| {
-            let gateway = gateway.clone();
-            let guard = guard.clone();
-            let auth = auth.clone();
-            Box::pin(async move { route(&gateway, &guard, &auth, request).await })
+    let frontends = Arc::new(Frontends {
+        guard: OriginGuard::new(config.host, &config.allowed_origins, &config.allowed_hosts),
+        gateway: gateway.clone(),
+        auth,
+        sse: Arc::default(),
+    });
+    let routed =
+        ServiceBuilder::new()
+            .layer(cors(&config))
+            .service_fn(move |request: Request<Incoming>| {
+                let frontends = frontends.clone();
+                async move { Ok::<_, std::convert::Infallible>(route(&frontends, request).await) }
+            });
+    let handler: Handler = Arc::new(move |request: Request<Incoming>| {
+        let mut service = routed.clone();
+        Box::pin(async move {
+            match service.ready().await {
+                Ok(ready) => match ready.call(request).await {
+                    Ok(response) => response.map(|b| {
+                        http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(
+                            b,
+                            Into::into,
+                        ))
+                    }),
+                    Err(never) => match never {},
+                },
+                Err(never) => match never {},
+            }
         })
-    };
+    });
+    let mut limit = ConnectionLimit::new(config.max_connections);
     let connections = TaskTracker::new();
     loop {
         let Some(permit) = limit.acquire(&shutdown).await else {
@@ -76,30 +105,73 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
     let _ = tokio::time::timeout(deadlines.drain + DRAIN, connections.wait()).await;
 }
 
-async fn route(
-    gateway: &Gateway,
-    guard: &OriginGuard,
-    auth: &Authenticator,
-    request: Request<Incoming>,
-) -> Response<Body> {
-    if let Err(why) = guard.check(request.headers(), request.uri()) {
+/// CORS for browser clients: the local origins and `allowed_origins` may call, and read the
+/// headers MCP clients need (`Mcp-Session-Id` among them).
+fn cors(config: &Config) -> CorsLayer {
+    let allowed: Vec<String> = config
+        .allowed_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+    let origin = AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+        let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
+        super::guard::is_local_origin(&origin) || allowed.contains(&origin)
+    });
+    let mcp_headers = [
+        HeaderName::from_static("mcp-session-id"),
+        HeaderName::from_static("mcp-protocol-version"),
+        HeaderName::from_static("last-event-id"),
+    ];
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers(
+            mcp_headers
+                .iter()
+                .cloned()
+                .chain([
+                    http::header::CONTENT_TYPE,
+                    http::header::ACCEPT,
+                    http::header::AUTHORIZATION,
+                ])
+                .collect::<Vec<_>>(),
+        )
+        .expose_headers(mcp_headers.to_vec())
+}
+
+async fn route(frontends: &Frontends, request: Request<Incoming>) -> Response<Body> {
+    let gateway = &frontends.gateway;
+    if let Err(why) = frontends.guard.check(request.headers(), request.uri()) {
         warn!(reason = %why, "request refused by the origin guard");
         return body::text(StatusCode::FORBIDDEN, why);
     }
     match request.uri().path() {
         "/healthz" => return health::healthz(),
         "/readyz" => return health::readyz(gateway),
+        "/health" => return health::readyz(gateway),
         _ => {}
     }
-    let principal = match auth.authenticate(request.headers()) {
+    let principal = match frontends.auth.authenticate(request.headers()) {
         Ok(principal) => principal,
         Err(why) => return unauthorized(why),
     };
-    match request.uri().path() {
-        "/mcp" => streamable_http::serve(gateway, principal, without_token(auth, request)).await,
-        "/health" => health::readyz(gateway),
+    let request = without_token(&frontends.auth, request);
+    let path = request.uri().path();
+    match path {
+        "/mcp" => streamable_http::serve(gateway, principal, request).await,
+        "/sse" if request.method() == Method::GET => sse::open(gateway, &frontends.sse, principal),
+        "/messages" if request.method() == Method::POST => {
+            sse::message(gateway, &frontends.sse, &principal, request).await
+        }
+        "/ws" => ws::upgrade(gateway, principal, request),
         "/metrics" if gateway.config().metrics.on_main_listener => super::admin::metrics(),
-        _ => body::text(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp"),
+        path if gateway.config().rest.enabled && rest::handles(path) => {
+            rest::serve(gateway, principal, request).await
+        }
+        _ => body::text(
+            StatusCode::NOT_FOUND,
+            "not found: MCP is served at /mcp (streamable HTTP), /sse (legacy SSE) and /ws (WebSocket)",
+        ),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod call;
 mod error;
+pub mod link;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
