@@ -26,6 +26,11 @@ pub trait CallInfo {
     fn retry_safety(&self) -> RetrySafety;
     /// The authenticated client principal, if any; keys the per-principal rate limit.
     fn principal(&self) -> Option<&str>;
+    /// Whether the gateway itself makes the call (catalog listing, health, subscriptions on a
+    /// client's behalf): rate limits, which meter clients, do not apply.
+    fn is_internal(&self) -> bool {
+        false
+    }
 }
 
 /// Where outbound credentials go.

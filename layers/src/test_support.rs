@@ -16,6 +16,7 @@ pub struct TestReq {
     pub safety: RetrySafety,
     pub principal: Option<String>,
     pub headers: HeaderMap,
+    pub internal: bool,
 }
 
 impl TestReq {
@@ -27,6 +28,7 @@ impl TestReq {
             safety: RetrySafety::Safe,
             principal: None,
             headers: HeaderMap::new(),
+            internal: false,
         }
     }
 
@@ -41,6 +43,12 @@ impl TestReq {
 
     pub fn safe(mut self) -> Self {
         self.safety = RetrySafety::Safe;
+        self
+    }
+
+    /// The gateway's own call.
+    pub fn internal(mut self) -> Self {
+        self.internal = true;
         self
     }
 
@@ -62,6 +70,9 @@ impl CallInfo for TestReq {
     }
     fn principal(&self) -> Option<&str> {
         self.principal.as_deref()
+    }
+    fn is_internal(&self) -> bool {
+        self.internal
     }
 }
 

@@ -154,6 +154,9 @@ impl CallInfo for JsonRpcRequest {
     fn principal(&self) -> Option<&str> {
         self.ctx.principal().map(|p| &**p)
     }
+    fn is_internal(&self) -> bool {
+        self.ctx.client_id().is_none()
+    }
 }
 
 impl OutboundHeaders for JsonRpcRequest {

@@ -77,6 +77,9 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
+        if req.is_internal() {
+            return ResponseFuture::called(self.inner.call(req));
+        }
         match self.buckets.check(req.tool_name(), req.principal()) {
             Ok(()) => ResponseFuture::called(self.inner.call(req)),
             Err(limited) => ResponseFuture::limited(limited),
@@ -257,5 +260,20 @@ mod tests {
         assert_eq!(layer::governor_quota(&q).unwrap().burst_size().get(), 3);
         let slow: QuotaConfig = serde_json::from_str(r#"{"requests_per_second": 0.1}"#).unwrap();
         assert_eq!(layer::governor_quota(&slow).unwrap().burst_size().get(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_gateways_own_calls_are_not_metered() {
+        let svc = svc(RateLimitConfig {
+            per_backend: Some(quota(0.01, 1)),
+            ..RateLimitConfig::default()
+        });
+        outcome(&svc, TestReq::method("tools/list")).await.unwrap();
+        for _ in 0..5 {
+            outcome(&svc, TestReq::method("tools/list").internal())
+                .await
+                .expect("catalog listing and health are never rate limited");
+        }
+        limited(outcome(&svc, TestReq::method("tools/list")).await);
     }
 }
