@@ -2,6 +2,7 @@
 //! layer stack built from that backend's config, and owned by the [`Registry`].
 
 pub mod backoff;
+pub mod conn;
 pub mod error;
 pub mod handshake;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod http;
 pub mod http_client;
 pub mod http_pool;
 pub mod pending;
+pub mod pool;
 pub mod registry;
 pub mod sse_limit;
 pub mod status;
@@ -144,16 +146,7 @@ impl Backend {
                     connect_timeout: config.connect_timeout,
                     max_line_bytes: config.max_line_bytes,
                 };
-                let mode = match config.pool_kind() {
-                    PoolKind::Shared => stdio::pool::Mode::Shared {
-                        replicas: config.replicas,
-                    },
-                    PoolKind::PerSession => stdio::pool::Mode::PerSession {
-                        max_processes: config.max_processes,
-                        idle_timeout: config.idle_timeout,
-                    },
-                };
-                let wiring = stdio::Wiring {
+                let wiring = conn::Wiring {
                     backend: backend_ref,
                     status: status_tx,
                     notifications: notifications.clone(),
@@ -162,8 +155,11 @@ impl Backend {
                     owner: None,
                     restart: restart.clone(),
                 };
-                BoxCloneSyncService::new(stdio::pool::StdioPool::spawn(
-                    mode, spec, wiring, &cx.tasks,
+                BoxCloneSyncService::new(pool::Pool::spawn(
+                    pool_mode(config),
+                    stdio::StdioTransport::spawner(spec, &cx.tasks),
+                    wiring,
+                    &cx.tasks,
                 ))
             }
             Some(TransportKind::StreamableHttp) => {
@@ -335,6 +331,19 @@ impl Backend {
     /// Stops the transport (killing child processes) and its background tasks.
     pub(crate) fn stop(&self) {
         self.shutdown.cancel();
+    }
+}
+
+/// The pool mode of a message-transport backend.
+fn pool_mode(config: &BackendConfig) -> pool::Mode {
+    match config.pool_kind() {
+        PoolKind::Shared => pool::Mode::Shared {
+            replicas: config.replicas,
+        },
+        PoolKind::PerSession => pool::Mode::PerSession {
+            max_processes: config.max_processes,
+            idle_timeout: config.idle_timeout,
+        },
     }
 }
 

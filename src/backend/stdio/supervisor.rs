@@ -15,13 +15,12 @@ use tracing::{debug, info, warn};
 
 use super::env::child_env;
 use super::lines::{JsonLines, Line};
-use super::{Conn, StdioSpec, Wiring};
+use super::StdioSpec;
 use crate::backend::backoff::Backoff;
+use crate::backend::conn::{self, dispatch, Conn, LevelSource, Wiring};
 use crate::backend::handshake;
 use crate::backend::status::{Health, Link};
-use crate::protocol::jsonrpc::{to_raw, write_notification, write_response};
-use crate::protocol::mcp::LogLevel;
-use crate::protocol::{Id, JsonRpcRequest, Message, Notification};
+use crate::protocol::jsonrpc::write_notification;
 
 /// Messages queued for the child's stdin before senders wait.
 const WRITE_QUEUE: usize = 1024;
@@ -114,7 +113,7 @@ impl Supervisor {
             tokio::spawn(log_stderr(self.alias().clone(), stderr));
         }
         let (writer_tx, writer_rx) = mpsc::channel(WRITE_QUEUE);
-        let conn = Arc::new(Conn::new(writer_tx, self.wiring.owner.clone()));
+        let conn = Arc::new(Conn::new(writer_tx, self.wiring.owner.clone(), "exited"));
         tokio::spawn(write_lines(stdin, writer_rx));
         let reader = tokio::spawn(read_lines(
             self.wiring.clone(),
@@ -152,10 +151,7 @@ impl Supervisor {
                 });
             }
         };
-        let _ = conn
-            .writer
-            .send(write_notification("notifications/initialized", None))
-            .await;
+        conn.try_send(write_notification("notifications/initialized", None));
         info!(backend = %self.alias(), pid = ?pid, protocol = %info.protocol_version, "stdio backend up");
         let logs = info.capabilities.logging.is_some();
         self.link.send_replace(Link::Up(conn.clone()));
@@ -168,7 +164,7 @@ impl Supervisor {
 
         let ended = self.serve(&mut child, pid, &conn, logs).await;
         reader.abort();
-        let lost = conn.pending.fail_all();
+        let lost = conn.fail_all();
         if lost > 0 {
             warn!(backend = %self.alias(), calls = lost, "stdio backend ended with calls in flight");
         }
@@ -183,11 +179,11 @@ impl Supervisor {
         conn: &Arc<Conn>,
         logs: bool,
     ) -> Ended {
-        let mut level = self.level_source();
+        let mut level = LevelSource::of(&self.wiring);
         let mut wanted = if logs { level.current() } else { None };
         loop {
             if let Some(l) = wanted.take() {
-                set_level(conn, self.alias(), l);
+                conn::set_level(conn, self.alias(), l);
             }
             tokio::select! {
                 status = child.wait() => return Ended::Down(format!("exited ({})", describe_exit(status))),
@@ -195,8 +191,8 @@ impl Supervisor {
                     stop_child(child, pid).await;
                     return Ended::Stopped;
                 }
-                _ = conn.wedged.notified() => {
-                    warn!(backend = %self.alias(), calls = super::WEDGED_AFTER, "stdio backend stopped answering: calls were abandoned with no output from it; restarting");
+                _ = conn.wedged() => {
+                    warn!(backend = %self.alias(), calls = conn::WEDGED_AFTER, "stdio backend stopped answering: calls were abandoned with no output from it; restarting");
                     stop_child(child, pid).await;
                     return Ended::Down("stopped answering (calls timed out with no output)".into());
                 }
@@ -206,15 +202,6 @@ impl Supervisor {
                 }
                 next = level.changed(), if logs => wanted = next,
             }
-        }
-    }
-
-    fn level_source(&self) -> LevelSource {
-        match &self.wiring.owner {
-            // A per-session process follows its session's own level; the session store
-            // re-sends it through the way back when it changes (see `gateway::notify`).
-            Some(owner) => LevelSource::Owner(owner.clone()),
-            None => LevelSource::Shared(self.wiring.way_back.levels().watch()),
         }
     }
 
@@ -244,46 +231,6 @@ impl Supervisor {
         cmd.spawn()
             .map_err(|e| format!("failed to start `{program}`: {e}"))
     }
-}
-
-/// Where a process's log level comes from.
-enum LevelSource {
-    Shared(watch::Receiver<Option<LogLevel>>),
-    Owner(std::sync::Weak<crate::session::Session>),
-}
-
-impl LevelSource {
-    fn current(&mut self) -> Option<LogLevel> {
-        match self {
-            LevelSource::Shared(rx) => *rx.borrow_and_update(),
-            LevelSource::Owner(owner) => owner.upgrade().and_then(|s| s.log_level()),
-        }
-    }
-
-    /// Resolves with the new level when it changes; never, for a per-session process (its
-    /// session's `logging/setLevel` is forwarded to it as a call).
-    async fn changed(&mut self) -> Option<LogLevel> {
-        match self {
-            LevelSource::Shared(rx) => match rx.changed().await {
-                Ok(()) => *rx.borrow_and_update(),
-                Err(_) => std::future::pending().await,
-            },
-            LevelSource::Owner(_) => std::future::pending().await,
-        }
-    }
-}
-
-/// Tells the process the level to log at, in the background.
-fn set_level(conn: &Arc<Conn>, alias: &Arc<str>, level: LogLevel) {
-    let conn = conn.clone();
-    let alias = alias.clone();
-    tokio::spawn(async move {
-        let params = to_raw(&serde_json::json!({ "level": level.as_str() }));
-        let req = JsonRpcRequest::new("logging/setLevel", Some(params));
-        if let Err(e) = conn.call(&alias, req).await {
-            debug!(backend = %alias, error = %e, "logging/setLevel not delivered");
-        }
-    });
 }
 
 fn describe_exit(status: std::io::Result<std::process::ExitStatus>) -> String {
@@ -356,84 +303,12 @@ async fn read_lines(
                 return;
             }
         };
-        conn.heard_from();
         if line.iter().all(u8::is_ascii_whitespace) {
+            conn.heard_from();
             continue;
         }
-        match Message::parse_shared(&line) {
-            Ok(Message::Response(resp)) => match resp.id {
-                Some(Id::Number(id)) if conn.pending.complete(id, resp.outcome) => {}
-                other => {
-                    debug!(backend = %alias, id = ?other, "reply to no call in flight (late or cancelled); dropped")
-                }
-            },
-            Ok(Message::Notification(n)) => notification(&wiring, &conn, n),
-            Ok(Message::Request(req)) => ask_client(&wiring, &conn, req),
-            Err(e) => {
-                let shown: String = String::from_utf8_lossy(&line).chars().take(200).collect();
-                warn!(backend = %alias, error = %e, line = %shown, "stdout line is not JSON-RPC; skipped (servers must log to stderr)");
-            }
-        }
+        dispatch(&wiring, &conn, &line);
     }
-}
-
-fn notification(wiring: &Wiring, conn: &Arc<Conn>, n: Notification) {
-    if &*n.method == "notifications/cancelled" {
-        // The backend withdrew a request it sent to a client.
-        if let Some(id) = cancelled_request(&n) {
-            if let Some(task) = conn.lock_asks().remove(&id) {
-                task.abort();
-            }
-        }
-        return;
-    }
-    wiring.way_back.notify(&wiring.backend, conn.related(), &n);
-    if n.method.ends_with("/list_changed") {
-        let mark = conn
-            .owner
-            .as_ref()
-            .and_then(|o| o.upgrade())
-            .map(|s| s.lists_changed());
-        let _ = wiring
-            .notifications
-            .send(Arc::new(crate::backend::BackendNotice {
-                notification: n,
-                owner: conn.owner.clone(),
-                mark,
-            }));
-    }
-}
-
-/// Forwards a request of the backend to its client and writes the answer back, in the
-/// background so the reader goes on.
-fn ask_client(wiring: &Wiring, conn: &Arc<Conn>, req: crate::protocol::Request) {
-    let related = conn.related();
-    let way_back = wiring.way_back.clone();
-    let backend = wiring.backend.clone();
-    let task_conn = conn.clone();
-    let id = req.id.clone();
-    let mut asks = conn.lock_asks();
-    let task = tokio::spawn(async move {
-        let backend_id = req.id.clone();
-        let outcome = way_back.ask(&backend, related, req).await;
-        task_conn.lock_asks().remove(&backend_id);
-        let _ = task_conn
-            .writer
-            .send(write_response(Some(&backend_id), &outcome))
-            .await;
-    });
-    asks.insert(id, task.abort_handle());
-}
-
-fn cancelled_request(n: &Notification) -> Option<Id> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Cancelled {
-        request_id: Id,
-    }
-    serde_json::from_str::<Cancelled>(n.params.as_deref()?.get())
-        .ok()
-        .map(|c| c.request_id)
 }
 
 async fn log_stderr(alias: Arc<str>, stderr: tokio::process::ChildStderr) {

@@ -10,8 +10,11 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::*;
+use crate::backend::conn::WEDGED_AFTER;
+use crate::backend::Status;
 use crate::protocol::jsonrpc::to_raw;
-use crate::session::SessionStore;
+use crate::session::{BackendRef, SessionStore, WayBack};
+use crate::BoxError;
 
 /// A server loop in `sh`: reads a request line, pulls out its id and method with `sed`, and
 /// runs `cases` (a `case "$method" in ... esac` body) after answering `initialize`.

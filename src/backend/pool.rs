@@ -1,11 +1,12 @@
-//! How many processes a stdio backend runs, and for whom.
+//! How many connections a backend of a message transport (stdio processes, WebSocket or legacy
+//! SSE connections) runs, and for whom.
 //!
-//! `shared` (the default): `replicas` processes serve every session; each call goes to the one
-//! with the fewest calls in flight. `per-session`: every client session that calls the backend
-//! gets a process of its own, started on first use and stopped when the session ends or the
-//! process idles, at most `max_processes` at once; one more process, shared, serves the
-//! gateway's own calls (catalog, health). Many stdio servers keep per-connection state (roots,
-//! log level, subscriptions, toggles) that one shared process would mix across clients.
+//! `shared` (the default): `replicas` connections serve every session; each call goes to the
+//! one with the fewest calls in flight. `per-session`: every client session that calls the
+//! backend gets a connection of its own, started on first use and stopped when the session
+//! ends or the connection idles, at most `max_processes` at once; one more, shared, serves the
+//! gateway's own calls (catalog, health). Many servers keep per-connection state (roots, log
+//! level, subscriptions, toggles) that one shared connection would mix across clients.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,17 +18,19 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::ServiceExt;
 use tracing::info;
 
-use super::{StdioSpec, StdioTransport, Wiring};
-use crate::backend::error::BackendError;
-use crate::backend::status::Status;
+use super::conn::{Linked, Wiring};
+use super::error::BackendError;
+use super::status::Status;
 use crate::protocol::{JsonRpcRequest, JsonRpcResponse, RawJson};
 use crate::session::Session;
 use crate::BoxError;
 
-/// How a stdio backend's processes are shared.
+/// Starts one connection with the given wiring and returns its callers' handle.
+pub type Spawner = Arc<dyn Fn(Wiring) -> Linked + Send + Sync>;
+
+/// How a backend's connections are shared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     /// `replicas` processes shared by every session.
@@ -44,21 +47,21 @@ pub enum Mode {
     },
 }
 
-/// The backend's processes, as one `Service`.
+/// The backend's connections, as one `Service`.
 #[derive(Clone)]
-pub struct StdioPool {
+pub struct Pool {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     alias: Arc<str>,
-    /// Shared processes (one for `per-session`: the gateway's own).
-    shared: Vec<StdioTransport>,
+    /// Shared connections (one for `per-session`: the gateway's own).
+    shared: Vec<Linked>,
     per_session: Option<PerSession>,
 }
 
 struct PerSession {
-    spec: StdioSpec,
+    spawn: Spawner,
     wiring: Wiring,
     tasks: TaskTracker,
     max_processes: usize,
@@ -68,13 +71,13 @@ struct PerSession {
 }
 
 struct Child {
-    transport: StdioTransport,
+    transport: Linked,
     last_used: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for StdioPool {
+impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StdioPool")
+        f.debug_struct("Pool")
             .field("alias", &self.inner.alias)
             .field("shared", &self.inner.shared.len())
             .field("per_session", &self.children())
@@ -82,26 +85,24 @@ impl std::fmt::Debug for StdioPool {
     }
 }
 
-// === impl StdioPool ===
+// === impl Pool ===
 
-impl StdioPool {
-    /// Starts the shared processes; per-session ones start on first use.
-    pub fn spawn(mode: Mode, spec: StdioSpec, wiring: Wiring, tasks: &TaskTracker) -> Self {
+impl Pool {
+    /// Starts the shared connections; per-session ones start on first use.
+    pub fn spawn(mode: Mode, spawn: Spawner, wiring: Wiring, tasks: &TaskTracker) -> Self {
         let alias = wiring.backend.alias.clone();
         let replicas = match mode {
             Mode::Shared { replicas } => replicas.max(1),
             Mode::PerSession { .. } => 1,
         };
-        let shared = (0..replicas)
-            .map(|_| StdioTransport::spawn(spec.clone(), wiring.clone(), tasks))
-            .collect();
+        let shared = (0..replicas).map(|_| spawn(wiring.clone())).collect();
         let per_session = match mode {
             Mode::Shared { .. } => None,
             Mode::PerSession {
                 max_processes,
                 idle_timeout,
             } => Some(PerSession {
-                spec,
+                spawn,
                 wiring,
                 tasks: tasks.clone(),
                 max_processes,
@@ -110,7 +111,7 @@ impl StdioPool {
                 children: Arc::new(Mutex::new(HashMap::new())),
             }),
         };
-        StdioPool {
+        Pool {
             inner: Arc::new(Inner {
                 alias,
                 shared,
@@ -119,7 +120,7 @@ impl StdioPool {
         }
     }
 
-    /// Per-session processes running now.
+    /// Per-session connections running now.
     pub fn children(&self) -> usize {
         self.inner
             .per_session
@@ -138,13 +139,13 @@ impl StdioPool {
                     });
                 }
                 let transport = per_session.child_for(&self.inner.alias, &session)?;
-                transport.oneshot(req).await
+                transport.call(req).await
             }
-            _ => self.least_busy().oneshot(req).await,
+            _ => self.least_busy().call(req).await,
         }
     }
 
-    fn least_busy(&self) -> StdioTransport {
+    fn least_busy(&self) -> Linked {
         self.inner
             .shared
             .iter()
@@ -154,13 +155,13 @@ impl StdioPool {
     }
 }
 
-impl tower::Service<JsonRpcRequest> for StdioPool {
+impl tower::Service<JsonRpcRequest> for Pool {
     type Response = JsonRpcResponse;
     type Error = BoxError;
     type Future = BoxFuture<'static, Result<JsonRpcResponse, BoxError>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        // Processes report their own state per call (see `StdioTransport::poll_ready`).
+        // Connections report their own state per call, at once (a down link fails fast).
         Poll::Ready(Ok(()))
     }
 
@@ -177,11 +178,7 @@ impl PerSession {
     }
 
     /// The session's process, started if it has none.
-    fn child_for(
-        &self,
-        alias: &Arc<str>,
-        session: &Arc<Session>,
-    ) -> Result<StdioTransport, BoxError> {
+    fn child_for(&self, alias: &Arc<str>, session: &Arc<Session>) -> Result<Linked, BoxError> {
         let now = self.now();
         let mut children = self.lock();
         if let Some(child) = children.get(&session.id) {
@@ -192,7 +189,7 @@ impl PerSession {
             return Err(BackendError::Unavailable {
                 backend: alias.clone(),
                 reason: format!(
-                    "it already runs {} per-session processes (max_processes); retry when a session ends",
+                    "it already runs {} per-session connections (max_processes); retry when a session ends",
                     self.max_processes
                 )
                 .into(),
@@ -207,7 +204,7 @@ impl PerSession {
             restart: Arc::new(Notify::new()),
             ..self.wiring.clone()
         };
-        let transport = StdioTransport::spawn(self.spec.clone(), wiring, &self.tasks);
+        let transport = (self.spawn)(wiring);
         let last_used = Arc::new(AtomicU64::new(now));
         children.insert(
             session.id.clone(),
@@ -216,7 +213,7 @@ impl PerSession {
                 last_used: last_used.clone(),
             },
         );
-        info!(backend = %alias, session = %session.id, processes = children.len(), "started a per-session process");
+        info!(backend = %alias, session = %session.id, processes = children.len(), "started a per-session connection");
         drop(children);
         self.tasks.spawn(reap(
             self.children.clone(),
@@ -249,7 +246,7 @@ fn lock(children: &Mutex<HashMap<Arc<str>, Child>>) -> MutexGuard<'_, HashMap<Ar
 #[allow(clippy::too_many_arguments)]
 async fn reap(
     children: Arc<Mutex<HashMap<Arc<str>, Child>>>,
-    transport: StdioTransport,
+    transport: Linked,
     alias: Arc<str>,
     session: Arc<Session>,
     stop: CancellationToken,
@@ -295,6 +292,6 @@ async fn reap(
     };
     stop.cancel();
     if removed.is_some() {
-        info!(backend = %alias, session = %session_id, reason = why, "stopped a per-session process");
+        info!(backend = %alias, session = %session_id, reason = why, "stopped a per-session connection");
     }
 }

@@ -1,0 +1,380 @@
+//! A multiplexed message connection to one backend: the part shared by every transport that
+//! carries JSON-RPC messages one by one over a long-lived channel (stdio lines, WebSocket
+//! frames, legacy HTTP+SSE events).
+//!
+//! Calls get gateway-assigned ids and keep their context beside the id, so what the backend
+//! sends during a call finds its way back to that call's client ([`dispatch`]). A transport
+//! publishes its connection in a [`Link`] watch: calls wait while it connects and fail fast,
+//! saying why, while it is down.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use bytes::Bytes;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use super::error::BackendError;
+use super::pending::Pending;
+use super::status::{Link, Status};
+use super::{BackendNotice, BackendNotification};
+use crate::protocol::jsonrpc::{self, to_raw, write_notification, write_request, write_response};
+use crate::protocol::mcp::LogLevel;
+use crate::protocol::{
+    Id, JsonRpcRequest, JsonRpcResponse, Message, Notification, RawJson, Request,
+};
+use crate::session::{BackendRef, CallContext, Related, Session, WayBack};
+use crate::BoxError;
+
+/// Consecutive calls abandoned by their callers (timeouts, cancels) with nothing at all heard
+/// from the backend in between, after which it is taken to be wedged and reconnected.
+pub const WEDGED_AFTER: u32 = 3;
+
+/// How a connection is tied to the rest of the gateway.
+#[derive(Debug, Clone)]
+pub struct Wiring {
+    /// Which backend it is.
+    pub backend: BackendRef,
+    /// Connection state, shown by `/readyz` and read by the catalog.
+    pub status: watch::Sender<Status>,
+    /// `list_changed` notifications, for the catalog.
+    pub notifications: broadcast::Sender<BackendNotification>,
+    /// Stops the connection.
+    pub shutdown: CancellationToken,
+    /// Where messages for clients go.
+    pub way_back: Arc<WayBack>,
+    /// The session that owns the connection (`pool = "per-session"`), if any.
+    pub owner: Option<Weak<Session>>,
+    /// Asks the supervisor to reconnect (the health checker uses it).
+    pub restart: Arc<Notify>,
+}
+
+/// One live connection: its outgoing queue, its calls in flight (with their contexts), and
+/// the requests it sent to clients that are still waiting for an answer.
+#[derive(Debug)]
+pub struct Conn {
+    writer: mpsc::Sender<Vec<u8>>,
+    pending: Pending<Arc<CallContext>>,
+    asks: Mutex<HashMap<Id, AbortHandle>>,
+    /// Calls abandoned since the backend last sent anything.
+    abandoned: AtomicU32,
+    wedged: Notify,
+    owner: Option<Weak<Session>>,
+    /// What the transport calls the backend going away (`exited`, `closed the connection`).
+    gone: &'static str,
+}
+
+/// The caller's side of a connection that may be starting, up or down.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    alias: Arc<str>,
+    link: watch::Receiver<Link<Conn>>,
+}
+
+// === impl Linked ===
+
+impl Linked {
+    /// Callers of the connection published in `link`.
+    pub fn new(alias: Arc<str>, link: watch::Receiver<Link<Conn>>) -> Linked {
+        Linked { alias, link }
+    }
+
+    /// Sends a request on the live connection.
+    pub async fn call(&self, req: JsonRpcRequest) -> Result<JsonRpcResponse, BoxError> {
+        self.connection().await?.call(&self.alias, req).await
+    }
+
+    /// Calls in flight on the current connection.
+    pub fn in_flight(&self) -> usize {
+        match &*self.link.borrow() {
+            Link::Up(conn) => conn.pending.len(),
+            _ => 0,
+        }
+    }
+
+    /// The live connection, waiting while it starts; fails fast while it is down.
+    async fn connection(&self) -> Result<Arc<Conn>, BoxError> {
+        let mut link = self.link.clone();
+        let current = link
+            .wait_for(|l| !matches!(l, Link::Starting))
+            .await
+            .map_err(|_| {
+                BackendError::Unavailable {
+                    backend: self.alias.clone(),
+                    reason: "the gateway is shutting down".into(),
+                }
+                .never_sent()
+            })?
+            .clone();
+        match current {
+            Link::Up(conn) => Ok(conn),
+            Link::Down(reason) => Err(BackendError::Unavailable {
+                backend: self.alias.clone(),
+                reason,
+            }
+            .never_sent()),
+            Link::Starting => unreachable!("wait_for returned a non-starting link"),
+        }
+    }
+}
+
+// === impl Conn ===
+
+impl Conn {
+    /// A connection writing to `writer`; `gone` names how it ends ("exited").
+    pub fn new(
+        writer: mpsc::Sender<Vec<u8>>,
+        owner: Option<Weak<Session>>,
+        gone: &'static str,
+    ) -> Self {
+        Conn {
+            writer,
+            pending: Pending::default(),
+            asks: Mutex::new(HashMap::new()),
+            abandoned: AtomicU32::new(0),
+            wedged: Notify::new(),
+            owner,
+            gone,
+        }
+    }
+
+    /// Sends one request and waits for its answer. Used for calls and for the handshake
+    /// (before the connection is published); a caller that stops waiting cancels it.
+    pub async fn call(
+        &self,
+        alias: &Arc<str>,
+        req: JsonRpcRequest,
+    ) -> Result<JsonRpcResponse, BoxError> {
+        if req.notification {
+            let message = write_notification(&req.method, req.params.as_deref());
+            self.writer.send(message).await.map_err(|_| {
+                BackendError::Unavailable {
+                    backend: alias.clone(),
+                    reason: format!("the backend {} before the notification was sent", self.gone)
+                        .into(),
+                }
+                .never_sent()
+            })?;
+            return Ok(JsonRpcResponse {
+                outcome: Ok(RawJson::empty_object()),
+            });
+        }
+        let (id, answer) = self.pending.register(req.ctx.clone());
+        let mut in_flight = InFlight {
+            conn: self,
+            id,
+            armed: true,
+        };
+        let message = write_request(&Id::Number(id), &req.method, req.params.as_deref());
+        if self.writer.send(message).await.is_err() {
+            in_flight.armed = false;
+            self.pending.forget(id);
+            return Err(BackendError::Unavailable {
+                backend: alias.clone(),
+                reason: format!("the backend {} before the call was sent", self.gone).into(),
+            }
+            .never_sent());
+        }
+        let outcome = answer.await;
+        in_flight.armed = false;
+        match outcome {
+            Ok(outcome) => Ok(JsonRpcResponse { outcome }),
+            Err(_) => Err(Box::new(BackendError::Lost {
+                backend: alias.clone(),
+                method: req.method.clone(),
+                what: self.gone.into(),
+            })),
+        }
+    }
+
+    /// Queues a message for the backend without waiting (best effort).
+    pub fn try_send(&self, message: Vec<u8>) {
+        let _ = self.writer.try_send(message);
+    }
+
+    /// Fails every call in flight (the connection ended); returns how many there were.
+    pub fn fail_all(&self) -> usize {
+        self.pending.fail_all()
+    }
+
+    /// Resolves when calls were abandoned [`WEDGED_AFTER`] times in a row with nothing heard.
+    pub async fn wedged(&self) {
+        self.wedged.notified().await;
+    }
+
+    /// Where a message from the backend belongs, as far as the connection knows.
+    pub fn related(&self) -> Related {
+        match &self.owner {
+            Some(owner) => Related::Session(owner.clone()),
+            None => Related::InFlight(self.pending.tags()),
+        }
+    }
+
+    /// The backend sent something: it is not wedged.
+    pub fn heard_from(&self) {
+        self.abandoned.store(0, Ordering::Relaxed);
+    }
+
+    fn lock_asks(&self) -> std::sync::MutexGuard<'_, HashMap<Id, AbortHandle>> {
+        // Single inserts and removes: a poisoned map is still consistent.
+        self.asks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Cleans up a call whose caller stopped waiting (timeout, client gone): the id is forgotten
+/// and the backend is told with `notifications/cancelled`.
+struct InFlight<'a> {
+    conn: &'a Conn,
+    id: i64,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed && self.conn.pending.forget(self.id) {
+            let params = jsonrpc::to_raw(&serde_json::json!({
+                "requestId": self.id,
+                "reason": "cancelled by mcpmux: the caller stopped waiting",
+            }));
+            // Best effort: a full queue means the backend is wedged, and the timeout says so.
+            let _ = self
+                .conn
+                .writer
+                .try_send(write_notification("notifications/cancelled", Some(&params)));
+            if self.conn.abandoned.fetch_add(1, Ordering::Relaxed) + 1 >= WEDGED_AFTER {
+                self.conn.wedged.notify_one();
+            }
+        }
+    }
+}
+
+/// Routes one message the backend sent: an answer to its call, or anything else to the way back.
+pub fn dispatch(wiring: &Wiring, conn: &Arc<Conn>, bytes: &Bytes) {
+    conn.heard_from();
+    let alias = &wiring.backend.alias;
+    match Message::parse_shared(bytes) {
+        Ok(Message::Response(resp)) => match resp.id {
+            Some(Id::Number(id)) if conn.pending.complete(id, resp.outcome) => {}
+            other => {
+                debug!(backend = %alias, id = ?other, "reply to no call in flight (late or cancelled); dropped")
+            }
+        },
+        Ok(Message::Notification(n)) => notification(wiring, conn, n),
+        Ok(Message::Request(req)) => ask_client(wiring, conn, req),
+        Err(e) => {
+            let shown: String = String::from_utf8_lossy(bytes).chars().take(200).collect();
+            warn!(backend = %alias, error = %e, message = %shown, "message from the backend is not JSON-RPC; skipped");
+        }
+    }
+}
+
+fn notification(wiring: &Wiring, conn: &Arc<Conn>, n: Notification) {
+    if &*n.method == "notifications/cancelled" {
+        // The backend withdrew a request it sent to a client.
+        if let Some(id) = cancelled_request(&n) {
+            if let Some(task) = conn.lock_asks().remove(&id) {
+                task.abort();
+            }
+        }
+        return;
+    }
+    wiring.way_back.notify(&wiring.backend, conn.related(), &n);
+    if n.method.ends_with("/list_changed") {
+        let mark = conn
+            .owner
+            .as_ref()
+            .and_then(|o| o.upgrade())
+            .map(|s| s.lists_changed());
+        let _ = wiring.notifications.send(Arc::new(BackendNotice {
+            notification: n,
+            owner: conn.owner.clone(),
+            mark,
+        }));
+    }
+}
+
+/// Forwards a request of the backend to its client and sends the answer back, in the
+/// background so reading goes on.
+fn ask_client(wiring: &Wiring, conn: &Arc<Conn>, req: Request) {
+    let related = conn.related();
+    let way_back = wiring.way_back.clone();
+    let backend = wiring.backend.clone();
+    let task_conn = conn.clone();
+    let id = req.id.clone();
+    let mut asks = conn.lock_asks();
+    let task = tokio::spawn(async move {
+        let backend_id = req.id.clone();
+        let outcome = way_back.ask(&backend, related, req).await;
+        task_conn.lock_asks().remove(&backend_id);
+        let _ = task_conn
+            .writer
+            .send(write_response(Some(&backend_id), &outcome))
+            .await;
+    });
+    asks.insert(id, task.abort_handle());
+}
+
+fn cancelled_request(n: &Notification) -> Option<Id> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cancelled {
+        request_id: Id,
+    }
+    serde_json::from_str::<Cancelled>(n.params.as_deref()?.get())
+        .ok()
+        .map(|c| c.request_id)
+}
+
+/// Tells the backend the level to log at, in the background.
+pub fn set_level(conn: &Arc<Conn>, alias: &Arc<str>, level: LogLevel) {
+    let conn = conn.clone();
+    let alias = alias.clone();
+    tokio::spawn(async move {
+        let params = to_raw(&serde_json::json!({ "level": level.as_str() }));
+        let req = JsonRpcRequest::new("logging/setLevel", Some(params));
+        if let Err(e) = conn.call(&alias, req).await {
+            debug!(backend = %alias, error = %e, "logging/setLevel not delivered");
+        }
+    });
+}
+
+/// Where a connection's log level comes from: the most verbose any session asked for (shared
+/// connections), or its own session's (per-session ones).
+pub enum LevelSource {
+    /// Follows every session's level.
+    Shared(watch::Receiver<Option<LogLevel>>),
+    /// Belongs to one session, whose `logging/setLevel` is forwarded to it as a call.
+    Owner(Weak<Session>),
+}
+
+impl LevelSource {
+    /// The source for a connection wired with `wiring`.
+    pub fn of(wiring: &Wiring) -> LevelSource {
+        match &wiring.owner {
+            Some(owner) => LevelSource::Owner(owner.clone()),
+            None => LevelSource::Shared(wiring.way_back.levels().watch()),
+        }
+    }
+
+    /// The level now.
+    pub fn current(&mut self) -> Option<LogLevel> {
+        match self {
+            LevelSource::Shared(rx) => *rx.borrow_and_update(),
+            LevelSource::Owner(owner) => owner.upgrade().and_then(|s| s.log_level()),
+        }
+    }
+
+    /// Resolves with the new level when it changes; never, for a per-session connection.
+    pub async fn changed(&mut self) -> Option<LogLevel> {
+        match self {
+            LevelSource::Shared(rx) => match rx.changed().await {
+                Ok(()) => *rx.borrow_and_update(),
+                Err(_) => std::future::pending().await,
+            },
+            LevelSource::Owner(_) => std::future::pending().await,
+        }
+    }
+}
