@@ -22,7 +22,9 @@ async fn expired_backend_session_is_reinitialized_transparently() {
     let session = RawSession::initialize(&gateway.url()).await;
     let response = session.call_tool("web__write", json!({})).await;
     assert_eq!(tool_text(&response), Some("write #1"), "{response}");
-    assert_eq!(backend.sessions(), 1);
+    // The transport probe's own session (initialized, then deleted) may come before ours.
+    let before = backend.sessions();
+    assert!((1..=2).contains(&before), "{before} sessions");
 
     // The backend restarts and forgets the session: the next call is answered 404, and the
     // gateway re-initializes and resends it (a 404 means it never ran) without the client
@@ -30,7 +32,7 @@ async fn expired_backend_session_is_reinitialized_transparently() {
     backend.expire_session();
     let response = session.call_tool("web__write", json!({})).await;
     assert_eq!(tool_text(&response), Some("write #2"), "{response}");
-    assert_eq!(backend.sessions(), 2, "exactly one re-initialize");
+    assert_eq!(backend.sessions(), before + 1, "exactly one re-initialize");
     assert_eq!(
         backend.calls("write"),
         2,

@@ -8,18 +8,22 @@
 //! saying why, while it is down.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
+use super::backoff::Backoff;
 use super::error::BackendError;
+use super::handshake;
 use super::pending::Pending;
-use super::status::{Link, Status};
+use super::status::{Health, Link, Status};
 use super::{BackendNotice, BackendNotification};
 use crate::protocol::jsonrpc::{self, to_raw, write_notification, write_request, write_response};
 use crate::protocol::mcp::LogLevel;
@@ -195,6 +199,11 @@ impl Conn {
         let _ = self.writer.try_send(message);
     }
 
+    /// Fails one call in flight with `error` (its message could not be delivered).
+    pub fn fail_call(&self, id: i64, error: crate::protocol::ErrorObject) {
+        self.pending.complete(id, Err(error));
+    }
+
     /// Fails every call in flight (the connection ended); returns how many there were.
     pub fn fail_all(&self) -> usize {
         self.pending.fail_all()
@@ -339,6 +348,146 @@ pub fn set_level(conn: &Arc<Conn>, alias: &Arc<str>, level: LogLevel) {
             debug!(backend = %alias, error = %e, "logging/setLevel not delivered");
         }
     });
+}
+
+/// Why one connection ended.
+pub enum Ended {
+    /// It failed or was closed; reconnect after a backoff.
+    Down(String),
+    /// The backend (or its owning session) is stopping.
+    Stopped,
+}
+
+/// A connection that stayed up this long resets the reconnect backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
+
+/// Keeps a connection up: `connect` runs one connection to its end; between runs the link
+/// says why it is down, and the backoff grows.
+pub async fn supervise<F, Fut>(
+    kind: &'static str,
+    wiring: Wiring,
+    link: watch::Sender<Link<Conn>>,
+    connect: F,
+) where
+    F: Fn(Wiring, watch::Sender<Link<Conn>>, u64) -> Fut,
+    Fut: Future<Output = Ended>,
+{
+    let alias = wiring.backend.alias.clone();
+    let mut backoff = Backoff::default();
+    let mut generation = 0u64;
+    loop {
+        link.send_replace(Link::Starting);
+        generation += 1;
+        let started = Instant::now();
+        let reason = match connect(wiring.clone(), link.clone(), generation).await {
+            Ended::Stopped => {
+                link.send_replace(Link::Down("the backend is stopping".into()));
+                return;
+            }
+            Ended::Down(reason) => reason,
+        };
+        if wiring.shutdown.is_cancelled() {
+            link.send_replace(Link::Down("the backend is stopping".into()));
+            return;
+        }
+        if started.elapsed() >= STABLE_AFTER {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay();
+        warn!(backend = %alias, reason = %reason, retry_in = ?delay, "{kind} backend down; reconnecting");
+        let shown: Arc<str> =
+            format!("{reason} (reconnecting in {:.1}s)", delay.as_secs_f64()).into();
+        link.send_replace(Link::Down(shown.clone()));
+        if wiring.owner.is_none() {
+            wiring.status.send_modify(|s| {
+                s.health = Health::Down(shown);
+                s.info = None;
+                s.attempted = true;
+            });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = wiring.shutdown.cancelled() => return,
+        }
+        if wiring.owner.is_none() {
+            wiring.status.send_modify(|s| s.restarts += 1);
+        }
+    }
+}
+
+/// What [`serve`] needs to know of the connection.
+pub struct Serving<'a> {
+    /// The transport's name, for logs.
+    pub kind: &'static str,
+    /// Where it connects, for logs.
+    pub target: &'a str,
+    /// Limit for `initialize`.
+    pub connect_timeout: Duration,
+    /// Which connection of the backend this is.
+    pub generation: u64,
+}
+
+/// Initializes a fresh connection, publishes it, and serves it until its reader ends (the
+/// backend went away), the backend stops, it is wedged, or a health check asks for a restart.
+pub async fn serve(
+    serving: Serving<'_>,
+    wiring: &Wiring,
+    link: &watch::Sender<Link<Conn>>,
+    conn: &Arc<Conn>,
+    mut reader: tokio::task::JoinHandle<String>,
+) -> Ended {
+    let alias = wiring.backend.alias.clone();
+    let init = tokio::select! {
+        r = tokio::time::timeout(serving.connect_timeout, handshake::initialize_over(&alias, |req| {
+            let conn = conn.clone();
+            let alias = alias.clone();
+            async move { conn.call(&alias, req).await }
+        })) => r,
+        why = &mut reader => return Ended::Down(why.unwrap_or_else(|_| "the reader stopped".into())),
+        _ = wiring.shutdown.cancelled() => { reader.abort(); return Ended::Stopped }
+    };
+    let info = match init {
+        Ok(Ok(info)) => info,
+        Ok(Err(e)) => {
+            reader.abort();
+            return Ended::Down(format!("initialize failed: {e}"));
+        }
+        Err(_) => {
+            reader.abort();
+            return Ended::Down(format!(
+                "no answer to initialize within {:?}",
+                serving.connect_timeout
+            ));
+        }
+    };
+    conn.try_send(write_notification("notifications/initialized", None));
+    info!(backend = %alias, target = serving.target, protocol = %info.protocol_version, "{} backend up", serving.kind);
+    let logs = info.capabilities.logging.is_some();
+    link.send_replace(Link::Up(conn.clone()));
+    if wiring.owner.is_none() {
+        wiring.status.send_modify(|s| {
+            s.health = Health::Up;
+            s.info = Some(Arc::new(info));
+            s.generation = serving.generation;
+            s.attempted = true;
+        });
+    }
+    let mut level = LevelSource::of(wiring);
+    let mut wanted = if logs { level.current() } else { None };
+    let ended = loop {
+        if let Some(l) = wanted.take() {
+            set_level(conn, &alias, l);
+        }
+        tokio::select! {
+            why = &mut reader => break Ended::Down(why.unwrap_or_else(|_| "the reader stopped".into())),
+            _ = wiring.shutdown.cancelled() => break Ended::Stopped,
+            _ = conn.wedged() => break Ended::Down("stopped answering (calls timed out with nothing received)".into()),
+            _ = wiring.restart.notified() => break Ended::Down("reconnecting after failed health checks".into()),
+            next = level.changed(), if logs => wanted = next,
+        }
+    };
+    reader.abort();
+    ended
 }
 
 /// Where a connection's log level comes from: the most verbose any session asked for (shared

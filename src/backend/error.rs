@@ -52,3 +52,16 @@ impl BackendError {
         Box::new(mcpmux_layers::request::NeverSent::new(self))
     }
 }
+
+/// An error and every cause under it, on one line: hyper's "client error (Connect)" alone
+/// does not say that the connection was refused.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

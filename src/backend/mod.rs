@@ -7,14 +7,17 @@ pub mod error;
 pub mod handshake;
 pub mod health;
 pub mod http;
+pub mod http_auto;
 pub mod http_client;
 pub mod http_pool;
 pub mod pending;
 pub mod pool;
 pub mod registry;
+pub mod sse;
 pub mod sse_limit;
 pub mod status;
 pub mod stdio;
+pub mod ws;
 
 use std::sync::Arc;
 
@@ -162,7 +165,7 @@ impl Backend {
                     &cx.tasks,
                 ))
             }
-            Some(TransportKind::StreamableHttp) => {
+            Some(kind @ (TransportKind::StreamableHttp | TransportKind::Sse)) => {
                 let url = config
                     .url
                     .as_deref()
@@ -170,27 +173,109 @@ impl Backend {
                 let url: ::http::Uri = url
                     .parse()
                     .map_err(|e| invalid(format!("url `{url}`: {e}")))?;
-                let pool = http_pool::HttpPool::new(cx.connector.clone(), url.clone())
-                    .map_err(|e| invalid(format!("url: {e}")))?;
-                let per_session =
-                    (config.pool_kind() == PoolKind::PerSession).then_some(http::PerSession {
-                        max_sessions: config.max_processes,
-                        idle_timeout: config.idle_timeout,
-                    });
-                let spec = http::HttpSpec {
-                    url,
-                    headers: header_map(&alias, &config.headers)?,
-                    connect_timeout: config.connect_timeout,
-                    per_session,
+                let message_wiring = conn::Wiring {
+                    backend: backend_ref.clone(),
+                    status: status_tx.clone(),
+                    notifications: notifications.clone(),
+                    shutdown: shutdown.clone(),
+                    way_back: cx.way_back.clone(),
+                    owner: None,
+                    restart: restart.clone(),
                 };
-                let wiring = http::HttpWiring {
+                let sse_spec = sse::SseSpec {
+                    url: url.clone(),
+                    headers: connection_headers(&alias, config)?,
+                    connect_timeout: config.connect_timeout,
+                    max_event_bytes: config.max_line_bytes,
+                };
+                let legacy = {
+                    let connector = cx.connector.clone();
+                    let tasks = cx.tasks.clone();
+                    let mode = pool_mode(config);
+                    move || -> BackendService {
+                        let spawner = sse::spawner(sse_spec, connector, &tasks);
+                        BoxCloneSyncService::new(pool::Pool::spawn(
+                            mode,
+                            spawner,
+                            message_wiring,
+                            &tasks,
+                        ))
+                    }
+                };
+                if kind == TransportKind::Sse {
+                    legacy()
+                } else {
+                    let pool = http_pool::HttpPool::new(cx.connector.clone(), url.clone())
+                        .map_err(|e| invalid(format!("url: {e}")))?;
+                    let per_session =
+                        (config.pool_kind() == PoolKind::PerSession).then_some(http::PerSession {
+                            max_sessions: config.max_processes,
+                            idle_timeout: config.idle_timeout,
+                        });
+                    let static_headers = header_map(&alias, &config.headers)?;
+                    let spec = http::HttpSpec {
+                        url: url.clone(),
+                        headers: static_headers,
+                        connect_timeout: config.connect_timeout,
+                        per_session,
+                    };
+                    let wiring = http::HttpWiring {
+                        backend: backend_ref,
+                        status: status_tx.clone(),
+                        notifications: notifications.clone(),
+                        shutdown: shutdown.clone(),
+                        way_back: cx.way_back.clone(),
+                    };
+                    let tasks = cx.tasks.clone();
+                    let streamable = move || -> BackendService {
+                        BoxCloneSyncService::new(http::HttpTransport::spawn(
+                            spec, pool, wiring, &tasks,
+                        ))
+                    };
+                    if config.transport.is_some() {
+                        streamable()
+                    } else {
+                        BoxCloneSyncService::new(http_auto::AutoHttp::spawn(
+                            alias.clone(),
+                            url,
+                            connection_headers(&alias, config)?,
+                            cx.connector.clone(),
+                            status_tx,
+                            shutdown.clone(),
+                            Box::new(move |spoken| match spoken {
+                                http_auto::Spoken::Streamable => streamable(),
+                                http_auto::Spoken::LegacySse => legacy(),
+                            }),
+                        ))
+                    }
+                }
+            }
+            Some(TransportKind::Ws) => {
+                let url = config
+                    .url
+                    .clone()
+                    .ok_or_else(|| invalid("a url is required".into()))?;
+                let spec = ws::WsSpec {
+                    url,
+                    headers: connection_headers(&alias, config)?,
+                    connect_timeout: config.connect_timeout,
+                    max_message_bytes: config.max_line_bytes,
+                };
+                let wiring = conn::Wiring {
                     backend: backend_ref,
                     status: status_tx,
                     notifications: notifications.clone(),
                     shutdown: shutdown.clone(),
                     way_back: cx.way_back.clone(),
+                    owner: None,
+                    restart: restart.clone(),
                 };
-                BoxCloneSyncService::new(http::HttpTransport::spawn(spec, pool, wiring, &cx.tasks))
+                BoxCloneSyncService::new(pool::Pool::spawn(
+                    pool_mode(config),
+                    ws::spawner(spec, &cx.tasks),
+                    wiring,
+                    &cx.tasks,
+                ))
             }
             None => return Err(invalid("set `command` or `url`".into())),
         };
@@ -419,6 +504,24 @@ fn header_map(
         map.insert(n, v);
     }
     Ok(map)
+}
+
+/// Headers of a connection-level transport (WebSocket upgrade, legacy SSE GET and POSTs): the
+/// static `headers` and the credentials of `auth`, resolved once at start.
+fn connection_headers(alias: &str, config: &BackendConfig) -> Result<HeaderMap, BuildError> {
+    let mut headers = header_map(alias, &config.headers)?;
+    if let Some(auth) = &config.stack.auth {
+        let resolved = auth.resolve().map_err(|e| BuildError::Invalid {
+            alias: alias.into(),
+            why: format!("auth: {e}"),
+        })?;
+        for (name, value) in resolved.headers() {
+            let mut value = value.clone();
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+    }
+    Ok(headers)
 }
 
 /// A stdio backend's environment, with `${env:NAME}` / `${file:PATH}` references resolved at

@@ -255,12 +255,19 @@ pub enum TransportKind {
     /// A streamable-HTTP MCP server (`url`).
     #[serde(alias = "http", alias = "streamableHttp", alias = "streamable_http")]
     StreamableHttp,
+    /// A legacy HTTP+SSE MCP server (MCP 2024-11-05): `url` is its SSE endpoint.
+    Sse,
+    /// A WebSocket MCP server (`url` is `ws://` or `wss://`).
+    #[serde(alias = "websocket")]
+    Ws,
 }
 
 /// One backend.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BackendConfig {
-    /// `stdio` or `streamable-http`; inferred from `command` / `url` when absent.
+    /// `stdio`, `streamable-http`, `sse` (legacy HTTP+SSE) or `ws`; inferred when absent:
+    /// `command` is stdio, a `ws://`/`wss://` url is ws, another url is streamable HTTP (falling
+    /// back to legacy SSE when the server answers the probe with 400, 404 or 405).
     #[serde(default)]
     pub transport: Option<TransportKind>,
     /// Display name (seed compatibility); the alias (the key) is what names are prefixed with.
@@ -307,9 +314,9 @@ pub struct BackendConfig {
         with = "mcpmux_layers::duration"
     )]
     pub health_check_interval: Duration,
-    /// `shared` or `per-session`. Default: `shared` for stdio (one process for every session),
-    /// `per-session` for streamable HTTP (one backend session per client session, so the
-    /// backend sees each client as its own).
+    /// `shared` or `per-session`. Default: `shared` for stdio and WebSocket (one process or
+    /// connection for every session), `per-session` for streamable HTTP and legacy SSE (one
+    /// backend session per client session, so the backend sees each client as its own).
     #[serde(default)]
     pub pool: Option<PoolKind>,
     /// stdio, `pool = "shared"`: how many processes serve the backend. Default 1.
@@ -367,6 +374,9 @@ impl BackendConfig {
     pub fn transport_kind(&self) -> Option<TransportKind> {
         self.transport.or(match (&self.command, &self.url) {
             (Some(_), None) => Some(TransportKind::Stdio),
+            (None, Some(url)) if url.starts_with("ws://") || url.starts_with("wss://") => {
+                Some(TransportKind::Ws)
+            }
             (None, Some(_)) => Some(TransportKind::StreamableHttp),
             _ => None,
         })
@@ -386,7 +396,7 @@ impl BackendConfig {
     /// The pool mode, explicit or the transport's default.
     pub fn pool_kind(&self) -> PoolKind {
         self.pool.unwrap_or(match self.transport_kind() {
-            Some(TransportKind::StreamableHttp) => PoolKind::PerSession,
+            Some(TransportKind::StreamableHttp | TransportKind::Sse) => PoolKind::PerSession,
             _ => PoolKind::Shared,
         })
     }

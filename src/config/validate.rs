@@ -91,12 +91,17 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
                     ));
                 }
             }
-            Some(TransportKind::StreamableHttp) => match backend.url.as_deref() {
-                None => problems.push(format!(
-                    "{field}.url: a streamable-HTTP backend needs a url"
-                )),
+            Some(
+                kind @ (TransportKind::StreamableHttp | TransportKind::Sse | TransportKind::Ws),
+            ) => match backend.url.as_deref() {
+                None => problems.push(format!("{field}.url: this backend needs a url")),
                 Some(url) => {
-                    if let Err(why) = check_url(url) {
+                    let schemes: &[&str] = if kind == TransportKind::Ws {
+                        &["ws", "wss"]
+                    } else {
+                        &["http", "https"]
+                    };
+                    if let Err(why) = check_url(url, schemes) {
                         problems.push(format!("{field}.url: {why}"));
                     }
                 }
@@ -160,14 +165,19 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-fn check_url(url: &str) -> Result<(), String> {
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     match uri.scheme_str() {
-        Some("http" | "https") if uri.host().is_some() => Ok(()),
+        Some(scheme) if schemes.contains(&scheme) && uri.host().is_some() => Ok(()),
         _ => Err(format!(
-            "`{url}` must be an http:// or https:// URL with a host"
+            "`{url}` must be a {} URL with a host",
+            schemes
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         )),
     }
 }

@@ -24,6 +24,7 @@ pub mod raw;
 pub mod rmcp_backend;
 pub mod rmcp_client;
 pub mod scrape;
+pub mod ws_backend;
 
 use std::{
     future::Future,

@@ -30,13 +30,22 @@ pub fn everything_js() -> PathBuf {
 /// server-everything serving streamable HTTP on a free loopback port; killed when dropped.
 pub struct EverythingHttp {
     _child: Child,
-    /// `http://127.0.0.1:PORT/mcp`.
+    /// `http://127.0.0.1:PORT/mcp` (or `/sse`).
     pub url: String,
 }
 
 impl EverythingHttp {
-    /// Starts it and waits until it listens.
+    /// Starts it in streamable-HTTP mode and waits until it listens.
     pub async fn start() -> EverythingHttp {
+        Self::start_mode("streamableHttp", "/mcp").await
+    }
+
+    /// Starts it in the old HTTP+SSE mode (`GET /sse`, `POST /message`).
+    pub async fn start_sse() -> EverythingHttp {
+        Self::start_mode("sse", "/sse").await
+    }
+
+    async fn start_mode(mode: &str, path: &str) -> EverythingHttp {
         let dir = manifest_dir().join("tests/everything");
         let mut child = Command::new("node")
             .current_dir(&dir)
@@ -45,7 +54,7 @@ impl EverythingHttp {
             .arg("--require")
             .arg("./bind-host.cjs")
             .arg(everything_js())
-            .arg("streamableHttp")
+            .arg(mode)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -69,7 +78,7 @@ impl EverythingHttp {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         EverythingHttp {
             _child: child,
-            url: format!("http://127.0.0.1:{port}/mcp"),
+            url: format!("http://127.0.0.1:{port}{path}"),
         }
     }
 }

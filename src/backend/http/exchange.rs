@@ -126,7 +126,12 @@ async fn exchange(
         cancel.armed = !e.is_connect();
         let error = BackendError::Unavailable {
             backend: shared.alias().clone(),
-            reason: format!("request to {} failed: {}", shared.spec.url, error_chain(&e)).into(),
+            reason: format!(
+                "request to {} failed: {}",
+                shared.spec.url,
+                crate::backend::error::chain(&e)
+            )
+            .into(),
         };
         PostError::Failed(if e.is_connect() {
             error.never_sent()
@@ -462,17 +467,6 @@ fn protocol(shared: &Shared, detail: String) -> BoxError {
         backend: shared.alias().clone(),
         detail,
     })
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// Counts a call on its slot until it ends, however it ends.
