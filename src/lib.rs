@@ -11,6 +11,7 @@ pub mod config;
 pub mod example_server;
 pub mod frontend;
 pub mod gateway;
+pub mod pipeline;
 pub mod protocol;
 pub mod run;
 pub mod runtime;

@@ -69,10 +69,15 @@ fn start(args: StartArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(loaded.config, shape))
+    runtime.block_on(serve(loaded, args.overrides(), shape))
 }
 
-async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
+async fn serve(
+    loaded: config::Loaded,
+    overrides: config::Overrides,
+    shape: runtime::Shape,
+) -> ExitCode {
+    let config = &loaded.config;
     let provider = match telemetry::otel::resolve(&config.otel, |k| std::env::var(k).ok())
         .and_then(|export| export.as_ref().map(telemetry::otel::provider).transpose())
     {
@@ -88,7 +93,7 @@ async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
         provider.as_ref().map(telemetry::otel::tracer),
     );
     tracing::info!(workers = shape.workers(), scheduler = ?shape, "runtime started");
-    let running = match run::start(config).await {
+    let running = match run::start_loaded(loaded, overrides).await {
         Ok(running) => running,
         Err(e) => {
             tracing::error!(error = %e, "mcpmux failed to start");
@@ -96,7 +101,7 @@ async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    wait_for_signal().await;
+    wait_for_signal(&running.gateway).await;
     tracing::info!("shutting down");
     running.shutdown().await;
     if let Some(provider) = provider {
@@ -105,24 +110,34 @@ async fn serve(config: config::Config, shape: runtime::Shape) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or Ctrl-C; SIGHUP reloads the config meanwhile.
+async fn wait_for_signal(gateway: &mcpmux::gateway::Gateway) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return,
+                _ = term.recv() => return,
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading the config");
+                    if let Err(e) = gateway.reload().await {
+                        tracing::warn!(error = %e, "SIGHUP reload kept the running config");
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
             }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = gateway;
         let _ = tokio::signal::ctrl_c().await;
     }
 }

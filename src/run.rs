@@ -9,9 +9,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-use crate::config::Config;
+use crate::config::{Config, Loaded, Overrides};
 use crate::frontend::{admin, server};
+use crate::gateway::change::Source;
 use crate::gateway::{Gateway, StartError};
+
+/// How many ports past a taken one `auto_port` tries.
+const AUTO_PORT_TRIES: u16 = 100;
 
 /// Longest wait for backends to stop at shutdown (their kill grace is 2s).
 const BACKEND_STOP: std::time::Duration = std::time::Duration::from_secs(5);
@@ -84,12 +88,47 @@ where
     Ok(())
 }
 
-/// Starts the gateway; backends connect in the background.
+/// Starts the gateway on a config that came from no file (nothing to reload); backends
+/// connect in the background.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    start_with(config, None).await
+}
+
+/// Starts the gateway on a loaded config: with `hot_reload`, its files are watched and
+/// reloaded on change (and on [`Gateway::reload`], which SIGHUP calls).
+pub async fn start_loaded(loaded: Loaded, overrides: Overrides) -> Result<Running, StartError> {
+    let source = loaded
+        .path
+        .clone()
+        .map(|path| Source::new(path, overrides, loaded.files.clone()));
+    start_with(loaded.config, source).await
+}
+
+/// Binds the MCP listener; with `auto_port`, a taken port moves on to the next free one.
+async fn bind_main(config: &Config) -> Result<tokio::net::TcpListener, StartError> {
     let addr = SocketAddr::new(config.host, config.port);
-    let listener = server::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let first = server::bind(addr).await;
+    let taken = matches!(&first, Err(e) if e.kind() == std::io::ErrorKind::AddrInUse);
+    if !(taken && config.auto_port && config.port != 0) {
+        return first.map_err(|source| StartError::Bind { addr, source });
+    }
+    for next in (1..=AUTO_PORT_TRIES).filter_map(|i| config.port.checked_add(i)) {
+        let candidate = SocketAddr::new(config.host, next);
+        if let Ok(listener) = server::bind(candidate).await {
+            tracing::warn!(
+                wanted = config.port,
+                port = next,
+                "port taken; auto_port picked the next free one"
+            );
+            return Ok(listener);
+        }
+    }
+    first.map_err(|source| StartError::Bind { addr, source })
+}
+
+async fn start_with(config: Config, source: Option<Source>) -> Result<Running, StartError> {
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = bind_main(&config).await?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
@@ -105,9 +144,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
     crate::telemetry::metrics::install().map_err(StartError::Other)?;
     let auth = crate::auth::Authenticator::from_config(&config.auth).map_err(StartError::Other)?;
+    let admin_auth =
+        crate::frontend::admin_api::AdminAuth::from_token(config.admin.token.as_deref())
+            .map_err(StartError::Other)?;
     let backends_stop = CancellationToken::new();
     let supervisors = TaskTracker::new();
+    let hot_reload = config.hot_reload;
     let gateway = Gateway::build(config, backends_stop.clone(), &supervisors)?;
+    if let Some(source) = source {
+        gateway.set_source(source);
+        if hot_reload {
+            crate::gateway::reload::watch(&gateway)?;
+        }
+    }
     let backends = gateway
         .config()
         .backends
@@ -119,6 +168,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let server = tokio::spawn(server::serve(gateway.clone(), auth, listener));
     let admin = tokio::spawn(admin::serve(
         gateway.clone(),
+        admin_auth,
         admin_listener,
         backends_stop.clone(),
     ));

@@ -47,6 +47,10 @@ const ENV_KEYS: &[&str] = &[
     "audit",
     "rest",
     "shutdown_grace",
+    "auto_port",
+    "meta_tools",
+    "tool_exposure",
+    "pipelines",
     "backends",
 ];
 
@@ -145,7 +149,10 @@ fn merge_file(figment: Figment, path: &Path) -> Figment {
 }
 
 /// Reads Claude Desktop's and Cursor's `mcpServers` key as `backends`, per file, so a file of
-/// either shape merges with the others (a serde alias would see both keys and fail).
+/// either shape merges with the others (a serde alias would see both keys and fail). A file
+/// that is one backend (`mcp_settings.json` of per-provider directories: `name` with `command`
+/// or `url`) becomes `backends.NAME`. Entries' `isActive`, `disabled` and `type` (other tools'
+/// spellings) become `enabled` and `transport`.
 struct McpServers<P>(P);
 
 impl<P: Provider> Provider for McpServers<P> {
@@ -156,6 +163,12 @@ impl<P: Provider> Provider for McpServers<P> {
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
         let mut data = self.0.data()?;
         for dict in data.values_mut() {
+            if let Some((alias, entry)) = single_backend(dict) {
+                dict.clear();
+                let mut backends = Dict::new();
+                backends.insert(alias, Value::from(entry));
+                dict.insert("backends".into(), Value::from(backends));
+            }
             if let Some(servers) = dict.remove("mcpServers") {
                 match (dict.get_mut("backends"), servers) {
                     (Some(Value::Dict(_, backends)), Value::Dict(_, more)) => backends.extend(more),
@@ -164,8 +177,56 @@ impl<P: Provider> Provider for McpServers<P> {
                     }
                 }
             }
+            if let Some(Value::Dict(_, backends)) = dict.get_mut("backends") {
+                for entry in backends.values_mut() {
+                    if let Value::Dict(_, entry) = entry {
+                        normalize_entry(entry);
+                    }
+                }
+            }
         }
         Ok(data)
+    }
+}
+
+/// A file that is one backend: its alias (`name`) and its entry.
+fn single_backend(dict: &Dict) -> Option<(String, Dict)> {
+    if dict.contains_key("backends") || dict.contains_key("mcpServers") {
+        return None;
+    }
+    let name = dict.get("name")?.as_str()?.to_string();
+    if !dict.contains_key("command") && !dict.contains_key("url") {
+        return None;
+    }
+    let mut entry = dict.clone();
+    entry.remove("name");
+    if let Some(provider) = entry.remove("provider") {
+        if !entry.contains_key("description") {
+            if let Some(provider) = provider.as_str() {
+                entry.insert(
+                    "description".into(),
+                    Value::from(format!("provider {provider}")),
+                );
+            }
+        }
+    }
+    Some((name, entry))
+}
+
+/// Other tools' spellings of `enabled` and `transport`.
+fn normalize_entry(entry: &mut Dict) {
+    if let Some(active) = entry.remove("isActive") {
+        entry.entry("enabled".into()).or_insert(active);
+    }
+    if let Some(disabled) = entry.remove("disabled") {
+        if let Some(disabled) = disabled.to_bool() {
+            entry
+                .entry("enabled".into())
+                .or_insert(Value::from(!disabled));
+        }
+    }
+    if let Some(kind) = entry.remove("type") {
+        entry.entry("transport".into()).or_insert(kind);
     }
 }
 
@@ -247,11 +308,6 @@ const BACKEND_KEYS: &[&str] = &[
 /// Unknown keys in backend tables. `serde_ignored` cannot see through the `#[serde(flatten)]`
 /// that embeds the layer stack's config, so backend tables are checked against the known keys.
 fn unknown_backend_keys(value: &figment::value::Value) -> Vec<String> {
-    let stack_keys: Vec<String> = match serde_json::to_value(mcpmux_layers::StackConfig::default())
-    {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
     let Some(Value::Dict(_, backends)) = value.find_ref("backends") else {
         return Vec::new();
     };
@@ -260,13 +316,64 @@ fn unknown_backend_keys(value: &figment::value::Value) -> Vec<String> {
         let Value::Dict(_, keys) = backend else {
             continue;
         };
-        for key in keys.keys() {
-            if !BACKEND_KEYS.contains(&key.as_str()) && !stack_keys.iter().any(|k| k == key) {
-                unknown.push(format!("backends.{alias}.{key}"));
-            }
-        }
+        unknown.extend(
+            unknown_entry_keys(keys)
+                .into_iter()
+                .map(|key| format!("backends.{alias}.{key}")),
+        );
     }
     unknown
+}
+
+fn unknown_entry_keys(entry: &Dict) -> Vec<String> {
+    let stack_keys: Vec<String> = match serde_json::to_value(mcpmux_layers::StackConfig::default())
+    {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    entry
+        .keys()
+        .filter(|key| {
+            !BACKEND_KEYS.contains(&key.as_str()) && !stack_keys.iter().any(|k| k == *key)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Reads one backend's config given as JSON (admin API, management meta-tools), with the same
+/// spellings and checks as a file; problems name `backends.ALIAS.KEY`.
+pub fn backend_from_json(
+    alias: &str,
+    json: &serde_json::Value,
+) -> Result<super::BackendConfig, Vec<String>> {
+    let field = format!("backends.{alias}");
+    let value = Value::serialize(json).map_err(|e| vec![format!("{field}: {e}")])?;
+    let Value::Dict(_, mut entry) = value else {
+        return Err(vec![format!("{field}: a backend's config is an object")]);
+    };
+    normalize_entry(&mut entry);
+    let unknown = unknown_entry_keys(&entry);
+    if !unknown.is_empty() {
+        return Err(unknown
+            .into_iter()
+            .map(|key| format!("{field}.{key}: unknown key"))
+            .collect());
+    }
+    Value::from(entry)
+        .deserialize::<super::BackendConfig>()
+        .map_err(|e| {
+            e.into_iter()
+                .map(|e| {
+                    let path = e.path.join(".");
+                    let at = if path.is_empty() {
+                        field.clone()
+                    } else {
+                        format!("{field}.{path}")
+                    };
+                    format!("{at}: {}", e.kind)
+                })
+                .collect()
+        })
 }
 
 #[cfg(test)]

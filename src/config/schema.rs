@@ -5,17 +5,21 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole gateway configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Config {
     /// Address to bind the MCP listener to. Default `127.0.0.1`.
     #[serde(default = "defaults::host")]
     pub host: IpAddr,
-    /// Port of the MCP listener; `0` picks a free one. Default `8080`.
+    /// Port of the MCP listener; `0` picks a free one (logged). Default `8080`.
     #[serde(default = "defaults::port")]
     pub port: u16,
+    /// When `port` is taken, try the next ones (up to 100 further) and log the one bound,
+    /// instead of failing. Default `false`.
+    #[serde(default)]
+    pub auto_port: bool,
     /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or an `EnvFilter` directive).
     /// Default `info`.
     #[serde(default = "defaults::log_level")]
@@ -142,9 +146,22 @@ pub struct Config {
     #[serde(default = "defaults::shutdown_grace", with = "mcpmux_layers::duration")]
     pub shutdown_grace: Duration,
     /// More config files to merge (globs, JSON or TOML, relative to this file), e.g.
-    /// `["servers.d/*.toml"]`. Default empty.
+    /// `["servers.d/*.toml"]` or `["data/*/mcp_settings.json"]`. A file holds backends
+    /// (`backends` or `mcpServers`) or is one backend with its `name` (`isActive = false`
+    /// disables it). Default empty.
     #[serde(default)]
     pub include: Vec<String>,
+    /// The gateway's own tools under the reserved prefix `mcpmux`.
+    #[serde(default)]
+    pub meta_tools: MetaToolsConfig,
+    /// What `tools/list` shows: `all` (every backend's tools, plus the meta-tools when
+    /// enabled) or `search` (only the meta-tools: a client finds the rest with
+    /// `mcpmux__search_tools` and calls them by name or through `mcpmux__call`). Default `all`.
+    #[serde(default)]
+    pub tool_exposure: ToolExposure,
+    /// Named workflows across backends, each exposed as the tool `pipeline__NAME`.
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, PipelineConfig>,
     /// The backends, keyed by alias. A file's `mcpServers` (Claude Desktop, Cursor) is read as
     /// `backends`.
     #[serde(default)]
@@ -152,24 +169,96 @@ pub struct Config {
 }
 
 /// The admin listener.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     /// Where it listens; keep it off the public network. Default `127.0.0.1:9090`.
     #[serde(default = "defaults::admin_listen")]
     pub listen: std::net::SocketAddr,
+    /// Bearer token of the admin API (`/api/*`), e.g. `${env:MCPMUX_ADMIN_TOKEN}`. Without
+    /// it the admin API is off (`/metrics`, `/healthz`, `/readyz` and `/health` stay open).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Write changes made through the admin API or the management meta-tools back to the
+    /// config file, so they survive a reload and a restart. Default `false`: they last until
+    /// the file is next reloaded.
+    #[serde(default)]
+    pub persist: bool,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
         AdminConfig {
             listen: defaults::admin_listen(),
+            token: None,
+            persist: false,
         }
     }
 }
 
+/// The gateway's own `mcpmux__*` tools.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaToolsConfig {
+    /// Expose `mcpmux__list_servers`, `mcpmux__help`, `mcpmux__call` and
+    /// `mcpmux__search_tools`. Default `false`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Also expose `mcpmux__register_server`, `mcpmux__remove_server`,
+    /// `mcpmux__enable_server` and `mcpmux__disable_server`, which let the model change the
+    /// backends. Default `false`.
+    #[serde(default)]
+    pub manage: bool,
+}
+
+/// What `tools/list` shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolExposure {
+    /// Every backend's tools.
+    #[default]
+    All,
+    /// Only the meta-tools; the catalog is found through `mcpmux__search_tools`.
+    Search,
+}
+
+/// A pipeline: steps across backends run as one tool.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// What it does, shown as the tool's description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// JSON Schema of its input, shown as the tool's `inputSchema`. Default: an object with
+    /// any properties.
+    #[serde(default = "defaults::object_schema")]
+    pub input_schema: serde_json::Value,
+    /// Run every step at once (steps then cannot use each other's results). Default `false`:
+    /// in order, each step seeing the results before it.
+    #[serde(default)]
+    pub parallel: bool,
+    /// The steps.
+    pub steps: Vec<StepConfig>,
+}
+
+/// One step of a pipeline.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepConfig {
+    /// The step's name: its result is `${steps.ID...}` to later steps and `steps.ID` in the
+    /// pipeline's result.
+    #[serde(alias = "name")]
+    pub id: String,
+    /// The namespaced tool it calls, e.g. `weather__forecast`.
+    pub tool: String,
+    /// The tool's arguments; strings may hold `${input.PATH}` and `${steps.ID.PATH}`. A string
+    /// that is one whole reference takes the referenced value as is (number, object, ...).
+    #[serde(default = "defaults::empty_object")]
+    pub arguments: serde_json::Value,
+}
+
 /// Prometheus metrics.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Also serve `/metrics` on the main listener (behind the same auth as MCP). Default
@@ -179,7 +268,7 @@ pub struct MetricsConfig {
 }
 
 /// OTLP trace export.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtelConfig {
     /// The collector, e.g. `http://otel-collector:4317` (gRPC) or `http://collector:4318`
@@ -200,7 +289,7 @@ pub struct OtelConfig {
 }
 
 /// The REST bridge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RestConfig {
     /// Serve it. Default `true`.
@@ -215,7 +304,7 @@ impl Default for RestConfig {
 }
 
 /// The audit line per tool call.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     /// Write the call's arguments into the line too. Default `false` (arguments may hold
@@ -225,7 +314,7 @@ pub struct AuditConfig {
 }
 
 /// Inbound authentication: who may use the gateway.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InboundAuth {
     /// Bearer tokens by principal name, e.g. `{ alice = "${env:ALICE_TOKEN}" }`. When set,
@@ -236,7 +325,7 @@ pub struct InboundAuth {
 }
 
 /// How a backend's connections are shared among client sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PoolKind {
     /// One connection (or `replicas` processes) for every session.
@@ -247,7 +336,7 @@ pub enum PoolKind {
 }
 
 /// How a backend is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TransportKind {
     /// A child process speaking newline-delimited JSON-RPC on stdin/stdout.
@@ -263,7 +352,7 @@ pub enum TransportKind {
 }
 
 /// One backend.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct BackendConfig {
     /// `stdio`, `streamable-http`, `sse` (legacy HTTP+SSE) or `ws`; inferred when absent:
     /// `command` is stdio, a `ws://`/`wss://` url is ws, another url is streamable HTTP (falling
@@ -348,7 +437,7 @@ pub struct BackendConfig {
 }
 
 /// A stdio command: `"npx"` or `["npx", "-y", "server"]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Command {
     /// A program name or path.
@@ -358,7 +447,7 @@ pub enum Command {
 }
 
 /// Allow/deny globs over a backend's own tool names.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolFilter {
     /// Only tools matching one of these globs are exposed. Default: all.
@@ -494,5 +583,11 @@ mod defaults {
     }
     pub fn max_line_bytes() -> usize {
         64 * 1024 * 1024
+    }
+    pub fn object_schema() -> serde_json::Value {
+        serde_json::json!({ "type": "object" })
+    }
+    pub fn empty_object() -> serde_json::Value {
+        serde_json::json!({})
     }
 }

@@ -145,13 +145,26 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
                 ));
             }
         }
+        let prefix = backend.effective_prefix(alias);
+        if prefix == crate::gateway::meta::PREFIX || prefix == crate::pipeline::PREFIX {
+            problems.push(format!(
+                "{field}.prefix: `{prefix}` is reserved for the gateway's own tools; give this backend another alias or `prefix`"
+            ));
+        }
         if backend.enabled {
-            let prefix = backend.effective_prefix(alias);
             if let Some(other) = prefixes.insert(prefix, alias) {
                 problems.push(format!(
                     "{field}.prefix: backends `{other}` and `{alias}` both expose names with prefix `{prefix}`, so their names would collide; give one a different `prefix`"
                 ));
             }
+        }
+    }
+    problems.extend(crate::pipeline::validate(config));
+    if let Some(token) = &config.admin.token {
+        if token.trim().is_empty() {
+            problems.push(
+                "admin.token: the token is empty; remove it to turn the admin API off".into(),
+            );
         }
     }
     if problems.is_empty() {

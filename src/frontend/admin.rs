@@ -1,5 +1,6 @@
-//! The admin listener: `/metrics` (Prometheus exposition), `/healthz` (the process answers) and
-//! `/readyz` (ready to take traffic: every backend attempted, and not shutting down). It binds
+//! The admin listener: `/metrics` (Prometheus exposition), `/healthz` (the process answers),
+//! `/readyz` and `/health` (ready to take traffic: every backend attempted, and not shutting
+//! down), and the admin API under `/api/` (see `admin_api`). It binds
 //! its own address (`admin.listen`), so probes and scrapes never compete with MCP clients for
 //! `max_connections` and never need an MCP token.
 
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
+use super::admin_api::{self, AdminAuth};
 use super::body::{self, Body};
 use super::conn::{self, Deadlines, Handler, DRAIN};
 use super::health;
@@ -20,7 +22,12 @@ use crate::gateway::Gateway;
 
 /// Serves the admin listener until `stop`: it outlives the MCP listener at shutdown, so probes
 /// see `/readyz` fail while calls drain.
-pub async fn serve(gateway: Gateway, listener: TcpListener, stop: CancellationToken) {
+pub async fn serve(
+    gateway: Gateway,
+    auth: AdminAuth,
+    listener: TcpListener,
+    stop: CancellationToken,
+) {
     let shutdown = stop;
     let config = gateway.config();
     let deadlines = Deadlines {
@@ -33,7 +40,8 @@ pub async fn serve(gateway: Gateway, listener: TcpListener, stop: CancellationTo
         let gateway = gateway.clone();
         Arc::new(move |request: Request<Incoming>| {
             let gateway = gateway.clone();
-            Box::pin(async move { route(&gateway, request) })
+            let auth = auth.clone();
+            Box::pin(async move { route(&gateway, &auth, request).await })
         })
     };
     let connections = TaskTracker::new();
@@ -56,14 +64,15 @@ pub async fn serve(gateway: Gateway, listener: TcpListener, stop: CancellationTo
     let _ = tokio::time::timeout(DRAIN, connections.wait()).await;
 }
 
-fn route<B>(gateway: &Gateway, request: Request<B>) -> Response<Body> {
+async fn route(gateway: &Gateway, auth: &AdminAuth, request: Request<Incoming>) -> Response<Body> {
     match request.uri().path() {
         "/metrics" => metrics(),
         "/healthz" => health::healthz(),
-        "/readyz" => health::readyz(gateway),
+        "/readyz" | "/health" => health::readyz(gateway),
+        path if admin_api::handles(path) => admin_api::serve(gateway, auth, request).await,
         _ => body::text(
             StatusCode::NOT_FOUND,
-            "not found: the admin listener serves /metrics, /healthz and /readyz",
+            "not found: the admin listener serves /metrics, /healthz, /readyz, /health and the admin API under /api/",
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! Frontends: thin adapters between a wire and the gateway core. No routing or policy here.
 
 pub mod admin;
+pub mod admin_api;
 pub mod body;
 pub mod conn;
 pub mod edge;
@@ -14,3 +15,4 @@ pub mod sse;
 pub mod stdio;
 pub mod streamable_http;
 pub mod ws;
+pub mod ws_handshake;

@@ -137,7 +137,7 @@ where
     B::Error: Into<crate::BoxError>,
 {
     let (parts, incoming) = request.into_parts();
-    let bytes = match body::read_limited(gateway.config(), &parts.headers, incoming).await {
+    let bytes = match body::read_limited(&gateway.config(), &parts.headers, incoming).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
@@ -177,7 +177,7 @@ where
     call(gateway, principal, method, params).await
 }
 
-async fn call(
+pub(crate) async fn call(
     gateway: &Gateway,
     principal: Principal,
     method: &str,
@@ -216,7 +216,7 @@ fn failure(e: &CallError) -> Response<Body> {
     )
 }
 
-fn error(
+pub(crate) fn error(
     status: StatusCode,
     code: i64,
     message: String,

@@ -125,7 +125,7 @@ where
         }
     };
     let (parts, incoming) = request.into_parts();
-    let bytes = match body::read_limited(gateway.config(), &parts.headers, incoming).await {
+    let bytes = match body::read_limited(&gateway.config(), &parts.headers, incoming).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };

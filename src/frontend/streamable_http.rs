@@ -61,7 +61,7 @@ where
         Ok(accepted) => accepted,
         Err(rejection) => return rejection.response(),
     };
-    let bytes = match body::read_limited(gateway.config(), &parts.headers, incoming).await {
+    let bytes = match body::read_limited(&gateway.config(), &parts.headers, incoming).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };

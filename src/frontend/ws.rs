@@ -6,11 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use http::header::{
-    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
-};
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -19,7 +15,7 @@ use tokio_tungstenite::tungstenite::{self, Message as Frame};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, info};
 
-use super::body::{self, Body};
+use super::body::Body;
 use crate::auth::Principal;
 use crate::gateway::link::{Link, LinkReader};
 use crate::gateway::Gateway;
@@ -33,29 +29,11 @@ pub fn upgrade(
     principal: Principal,
     mut request: Request<Incoming>,
 ) -> Response<Body> {
-    let headers = request.headers();
-    let is_upgrade = headers
-        .get(UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    let key = headers.get(SEC_WEBSOCKET_KEY).cloned();
-    let version_ok = headers
-        .get(SEC_WEBSOCKET_VERSION)
-        .is_some_and(|v| v.as_bytes() == b"13");
-    let (true, Some(key), true) = (is_upgrade, key, version_ok) else {
-        return body::text(
-            StatusCode::BAD_REQUEST,
-            "/ws is a WebSocket endpoint: send Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13",
-        );
-    };
-    let offers_mcp = headers
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim() == "mcp");
-    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let upgraded = hyper::upgrade::on(&mut request);
+    let (upgraded, response, _) =
+        match super::ws_handshake::accept(&mut request, "/ws", Some("mcp")) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     let gateway = gateway.clone();
     let max = gateway.config().max_body_bytes;
     tokio::spawn(async move {
@@ -72,16 +50,6 @@ pub fn upgrade(
             Err(e) => debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
-    let mut response = body::status(StatusCode::SWITCHING_PROTOCOLS);
-    let h = response.headers_mut();
-    h.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    h.insert(CONNECTION, HeaderValue::from_static("upgrade"));
-    if let Ok(accept) = HeaderValue::from_str(&accept) {
-        h.insert(SEC_WEBSOCKET_ACCEPT, accept);
-    }
-    if offers_mcp {
-        h.insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("mcp"));
-    }
     response
 }
 

@@ -271,7 +271,7 @@ impl Gateway {
         let audit = Audit::of(
             &method,
             parsed.as_ref(),
-            self.inner.config.audit.include_arguments,
+            self.inner.config.load().audit.include_arguments,
         );
         let mut req = JsonRpcRequest::with_ctx(method, None, ctx.clone());
         req.parsed = parsed;

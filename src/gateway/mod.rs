@@ -4,8 +4,13 @@
 //! [`Gateway::client_response`].
 
 mod call;
+pub mod change;
 mod error;
+pub mod inspect;
 pub mod link;
+mod local;
+pub mod meta;
+pub mod reload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,9 +51,15 @@ pub struct Gateway {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
-    config: Arc<Config>,
+    /// The running config: backends, pipelines and meta-tools change with reloads and the
+    /// admin API; the other keys keep their start values (see `change`).
+    config: arc_swap::ArcSwap<Config>,
+    /// Where the config came from, for reloads and for writing changes back.
+    source: std::sync::OnceLock<change::Source>,
+    /// Serialises config changes.
+    changing: tokio::sync::Mutex<()>,
+    local: Arc<local::LocalTools>,
     registry: Registry,
     steer: Steer,
     sessions: Arc<SessionStore>,
@@ -58,6 +69,15 @@ struct Inner {
     shutdown: CancellationToken,
     /// Set at shutdown, so `/readyz` fails at once.
     draining: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("registry", &self.registry)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why the gateway could not start.
@@ -116,22 +136,27 @@ impl Gateway {
         }
         let catalog = Arc::new(CatalogStore::new(members.clone(), &config.separator));
         for member in members {
-            let stop = member.backend.stopped().clone();
-            tokio::spawn(refresh::run(member, catalog.clone(), CATALOG_GRACE, stop));
+            spawn_refresh(member, &catalog);
         }
-        let steer = Steer::new(
-            catalog.clone(),
-            way_back.subscriptions().clone(),
-            config.page_size,
-        );
         let window = Window {
             events: config.replay_events,
             bytes: config.replay_bytes,
             budget: Budget::new(config.replay_budget_bytes),
         };
-        let gateway = Gateway {
-            inner: Arc::new(Inner {
-                config: Arc::new(config),
+        let page_size = config.page_size;
+        let inner = Arc::new_cyclic(|weak| {
+            let local = Arc::new(local::LocalTools::new(weak.clone(), &config));
+            let steer = Steer::with_local(
+                catalog.clone(),
+                way_back.subscriptions().clone(),
+                page_size,
+                local.clone(),
+            );
+            Inner {
+                config: arc_swap::ArcSwap::from_pointee(config),
+                source: std::sync::OnceLock::new(),
+                changing: tokio::sync::Mutex::new(()),
+                local,
                 registry,
                 steer,
                 sessions,
@@ -139,17 +164,19 @@ impl Gateway {
                 window,
                 shutdown,
                 draining: std::sync::atomic::AtomicBool::new(false),
-            }),
-        };
+            }
+        });
+        inner.local.publish(&inner.config.load());
+        let gateway = Gateway { inner };
         gateway.release_on_session_end();
         tokio::spawn(forward_list_changes(gateway.clone()));
         tokio::spawn(reap_sessions(gateway.clone()));
         Ok(gateway)
     }
 
-    /// The config it runs.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// The config it runs now.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.config.load_full()
     }
 
     /// Live sessions.
@@ -202,7 +229,7 @@ impl Gateway {
         let client = ClientInfo::from_initialize(
             params.capabilities.as_deref(),
             params.client_info.as_deref(),
-            self.inner.config.max_client_info_bytes,
+            self.inner.config.load().max_client_info_bytes,
         )
         .map_err(|e| CallError::InvalidParams(e.message))?;
         let version = initialize::version_for(&params);
@@ -346,6 +373,12 @@ fn unsubscribe(backend: Arc<Backend>, uri: Box<str>) {
             debug!(backend = %backend.alias(), uri = %uri, error = %e, "unsubscribe failed");
         }
     });
+}
+
+/// Keeps a member's catalog entries fresh until its backend stops.
+fn spawn_refresh(member: Member, catalog: &Arc<CatalogStore>) {
+    let stop = member.backend.stopped().clone();
+    tokio::spawn(refresh::run(member, catalog.clone(), CATALOG_GRACE, stop));
 }
 
 fn member_of(config: &Config, backend: &Arc<Backend>) -> Result<Member, StartError> {

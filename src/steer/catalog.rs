@@ -73,10 +73,24 @@ fn kind_index(kind: ListKind) -> usize {
     }
 }
 
+/// The gateway's own tools, listed before the backends' tools.
+#[derive(Debug, Default, Clone)]
+pub struct LocalTools {
+    /// The meta-tools' `tools/list` entries.
+    pub meta: Vec<Arc<RawValue>>,
+    /// The pipelines' entries.
+    pub pipelines: Vec<Arc<RawValue>>,
+    /// List only the meta-tools (`tool_exposure = "search"`): the rest is found by search and
+    /// still routes by name.
+    pub only: bool,
+}
+
 /// A merged, immutable view of every backend's lists.
 #[derive(Debug, Default)]
 pub struct Catalog {
     lists: [Vec<Arc<RawValue>>; 4],
+    /// Tools that route but are not listed (`tool_exposure = "search"`).
+    unlisted_tools: Vec<Arc<RawValue>>,
     tool_routes: HashMap<Box<str>, Route>,
     prompt_routes: HashMap<Box<str>, Route>,
     resource_routes: HashMap<Box<str>, Arc<Backend>>,
@@ -116,6 +130,13 @@ impl Catalog {
     fn cached_pages(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, usize, usize), RawJson>> {
         // The map holds finished values only, so a panic elsewhere cannot leave it half-written.
         self.pages.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every tool, listed or not: what search ranks.
+    pub fn all_tools(&self) -> impl Iterator<Item = &Arc<RawValue>> {
+        self.lists[kind_index(ListKind::Tools)]
+            .iter()
+            .chain(self.unlisted_tools.iter())
     }
 
     /// Routes an exposed tool name.
@@ -168,8 +189,12 @@ impl Catalog {
         members: &[Member],
         listings: &BTreeMap<Arc<str>, Listing>,
         separator: &str,
+        local: &LocalTools,
     ) -> Catalog {
         let mut catalog = Catalog::default();
+        let tools = &mut catalog.lists[kind_index(ListKind::Tools)];
+        tools.extend(local.meta.iter().cloned());
+        tools.extend(local.pipelines.iter().cloned());
         let mut seen_uris = HashSet::new();
         for member in members {
             let alias = &member.backend.alias();
@@ -213,6 +238,10 @@ impl Catalog {
                 ));
                 catalog.lists[kind_index(ListKind::ResourceTemplates)].push(raw.clone());
             }
+        }
+        if local.only {
+            let listed = local.meta.len();
+            catalog.unlisted_tools = catalog.lists[kind_index(ListKind::Tools)].split_off(listed);
         }
         // Most specific template first; the sort is stable so alias order breaks ties.
         catalog
@@ -278,6 +307,7 @@ pub struct CatalogStore {
     /// Bumped on every rebuild, so per-session views know when to rebuild.
     version: AtomicU64,
     overlays: Overlays,
+    local: ArcSwap<LocalTools>,
 }
 
 impl CatalogStore {
@@ -294,6 +324,7 @@ impl CatalogStore {
             unsettled: watch::channel(unsettled).0,
             version: AtomicU64::new(0),
             overlays: Overlays::default(),
+            local: ArcSwap::from_pointee(LocalTools::default()),
         };
         store.rebuild();
         store
@@ -317,7 +348,7 @@ impl CatalogStore {
             for (alias, listing) in own {
                 listings.insert(alias.clone(), listing.clone());
             }
-            Catalog::build(&members, &listings, &self.separator)
+            Catalog::build(&members, &listings, &self.separator, &self.local.load())
         });
         built.unwrap_or_else(|| self.snapshot())
     }
@@ -344,6 +375,48 @@ impl CatalogStore {
     /// The members, in alias order.
     pub fn members(&self) -> Arc<Vec<Member>> {
         self.members.load_full()
+    }
+
+    /// Replaces the members (backends added, removed or restarted): a new backend is unsettled
+    /// until its first listing, a removed one's entries go at once, and clients are told.
+    pub fn set_members(&self, members: Vec<Member>) {
+        let gone: Vec<Arc<str>> = {
+            let old = self.members.load();
+            old.iter()
+                .map(|m| m.backend.alias().clone())
+                .filter(|a| !members.iter().any(|m| m.backend.alias() == a))
+                .collect()
+        };
+        let fresh: Vec<Arc<str>> = members
+            .iter()
+            .map(|m| m.backend.alias().clone())
+            .filter(|a| !self.members.load().iter().any(|m| m.backend.alias() == a))
+            .collect();
+        self.unsettled.send_if_modified(|s| {
+            let before = s.len();
+            s.extend(fresh);
+            for alias in &gone {
+                s.remove(alias);
+            }
+            s.len() != before || !gone.is_empty()
+        });
+        self.members.store(Arc::new(members));
+        for alias in &gone {
+            let removed = self.lock().remove(alias);
+            if removed.is_some() {
+                for kind in ListKind::ALL {
+                    metrics::gauge!(metrics_names::CATALOG_ITEMS, "backend" => alias.to_string(), "kind" => metrics_names::kind_label(kind))
+                        .set(0.0);
+                }
+            }
+        }
+        self.publish(&ListKind::ALL);
+    }
+
+    /// Replaces the gateway's own tools.
+    pub fn set_local(&self, local: LocalTools) {
+        self.local.store(Arc::new(local));
+        self.publish(&[ListKind::Tools]);
     }
 
     /// List kinds whose merged content changed.
@@ -412,7 +485,7 @@ impl CatalogStore {
         let members = self.members.load();
         let catalog = {
             let listings = self.lock();
-            Catalog::build(&members, &listings, &self.separator)
+            Catalog::build(&members, &listings, &self.separator, &self.local.load())
         };
         self.snapshot.store(Arc::new(catalog));
         self.version.fetch_add(1, Ordering::AcqRel);

@@ -6,6 +6,7 @@ pub mod names;
 pub mod overlay;
 pub mod page;
 pub mod refresh;
+pub mod search;
 pub mod uri_template;
 
 use std::sync::Arc;
@@ -29,6 +30,37 @@ use catalog::{CatalogStore, Route};
 /// How long a list waits for backends still on their first connection attempt.
 const FIRST_LIST_WAIT: Duration = Duration::from_secs(5);
 
+/// The gateway's own tools: steer hands their calls over instead of routing to a backend.
+pub trait Local: Send + Sync + std::fmt::Debug {
+    /// Whether `name` is one of them.
+    fn owns(&self, name: &str) -> bool;
+
+    /// Runs one (`req` is the client's `tools/call`, in its context).
+    fn call(
+        &self,
+        name: String,
+        req: JsonRpcRequest,
+    ) -> BoxFuture<'static, Result<RawJson, CallError>>;
+}
+
+/// No local tools.
+#[derive(Debug)]
+pub struct NoLocal;
+
+impl Local for NoLocal {
+    fn owns(&self, _name: &str) -> bool {
+        false
+    }
+
+    fn call(
+        &self,
+        name: String,
+        _req: JsonRpcRequest,
+    ) -> BoxFuture<'static, Result<RawJson, CallError>> {
+        Box::pin(async move { Err(CallError::UnknownName { kind: "tool", name }) })
+    }
+}
+
 /// The steering service.
 #[derive(Clone, Debug)]
 pub struct Steer {
@@ -40,6 +72,7 @@ struct Inner {
     catalog: Arc<CatalogStore>,
     subscriptions: Arc<Subscriptions>,
     page_size: usize,
+    local: Arc<dyn Local>,
 }
 
 // === impl Steer ===
@@ -51,11 +84,22 @@ impl Steer {
         subscriptions: Arc<Subscriptions>,
         page_size: usize,
     ) -> Self {
+        Self::with_local(catalog, subscriptions, page_size, Arc::new(NoLocal))
+    }
+
+    /// Steers over `catalog`, handing calls of `local`'s tools to it.
+    pub fn with_local(
+        catalog: Arc<CatalogStore>,
+        subscriptions: Arc<Subscriptions>,
+        page_size: usize,
+        local: Arc<dyn Local>,
+    ) -> Self {
         Steer {
             inner: Arc::new(Inner {
                 catalog,
                 subscriptions,
                 page_size,
+                local,
             }),
         }
     }
@@ -130,6 +174,9 @@ impl Inner {
                 req.method
             ))
         })?;
+        if kind == ListKind::Tools && self.local.owns(&name) {
+            return self.local.call(name, req).await;
+        }
         let snapshot = view(&self.catalog, &req).await;
         let route = match kind {
             ListKind::Tools => snapshot.tool(&name),

@@ -32,8 +32,13 @@ pub fn init(level: &str, json: bool, tracer: Option<opentelemetry_sdk::trace::Sd
             .with_target(false)
             .with_filter(targets)
     });
+    // The admin log stream sees what the log sees.
+    let stream_filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(normalise(level)))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
+        .with(super::log_stream::StreamLayer.with_filter(stream_filter))
         .with(otel)
         .try_init();
 }
