@@ -316,3 +316,35 @@ async fn search_exposure_lists_only_the_meta_tools_and_everything_still_routes()
         "pipelines are searchable though not listed: {searched}"
     );
 }
+
+/// The README's meta-tools config and REST calls, run as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_meta_tool_examples_work_as_written() {
+    let config = format!(
+        "host = \"127.0.0.1\"\nport = 0\n{}\n{}",
+        common::readme_block("### Meta-tools and tool search", "toml", 0),
+        example("example", "")
+    );
+    let gateway = GatewayProcess::start(&config).await;
+    gateway.wait_ready().await;
+    let session = RawSession::initialize(&gateway.url()).await;
+    assert_eq!(
+        session.tool_names().await.len(),
+        4,
+        "search exposure lists the meta-tools"
+    );
+    let script = common::readme_block("### Meta-tools and tool search", "sh", 0)
+        .replace("127.0.0.1:8080", &gateway.addr().to_string());
+    let stdout = common::run_script(&script, &[]).await;
+    // curl prints each body without a newline: read them as a stream of JSON values.
+    let outputs: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(outputs.len(), 2, "{stdout}");
+    assert_eq!(
+        outputs[0]["structuredContent"]["tools"][0]["name"], "example__add",
+        "{stdout}"
+    );
+    assert_eq!(outputs[1], json!({"content":[{"text":"5","type":"text"}]}));
+}

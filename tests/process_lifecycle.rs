@@ -56,3 +56,32 @@ async fn sigterm_stops_backends_and_their_children() {
         gateway.logs()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_gateway_takes_its_backends_with_it() {
+    let config = format!(
+        "host = \"127.0.0.1\"\nport = 0\n[backends.a]\ncommand = {:?}\nargs = [\"example-server\"]\n[backends.b]\ncommand = {:?}\nargs = [\"example-server\"]\n",
+        example_server_cmd(),
+        example_server_cmd()
+    );
+    let mut gateway = GatewayProcess::start(&config).await;
+    gateway.wait_ready().await;
+    let children = gateway.child_pids();
+    assert_eq!(children.len(), 2, "{children:?}");
+    // SIGKILL: the gateway gets no chance to stop anything itself.
+    let status = std::process::Command::new("kill")
+        .arg("-KILL")
+        .arg(gateway.pid().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    gateway.wait_exit(Duration::from_secs(10)).await;
+    for pid in children {
+        poll_until(
+            Duration::from_secs(20),
+            "an orphaned backend to die",
+            || async { (!alive(pid)).then_some(()) },
+        )
+        .await;
+    }
+}

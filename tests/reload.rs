@@ -183,26 +183,26 @@ async fn editing_the_file_adds_changes_and_removes_backends_while_sessions_carry
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_provider_directories_are_included_and_watched() {
-    let gateway = GatewayProcess::start(
-        "host = \"127.0.0.1\"\nport = 0\ninclude = [\"data/*/mcp_settings.json\"]\n",
-    )
-    .await;
+    // The README's include line and mcp_settings.json, as written (the provider's name and
+    // the example server's path changed per use).
+    let include = common::readme_block("### Hot reload", "toml", 0);
+    let template: serde_json::Value =
+        serde_json::from_str(&common::readme_block("### Hot reload", "json", 0))
+            .expect("the README's mcp_settings.json parses");
+    let gateway =
+        GatewayProcess::start(&format!("host = \"127.0.0.1\"\nport = 0\n{include}")).await;
     let dir = gateway
         .config_path()
         .parent()
         .expect("the config has a directory")
         .to_path_buf();
     let settings = |name: &str, active: bool| {
-        json!({
-            "provider": name,
-            "isActive": active,
-            "name": name,
-            "type": "stdio",
-            "command": example_server_cmd(),
-            "args": ["example-server"],
-            "env": {}
-        })
-        .to_string()
+        let mut file = template.clone();
+        file["provider"] = json!(name);
+        file["name"] = json!(name);
+        file["isActive"] = json!(active);
+        file["command"] = json!(example_server_cmd());
+        file.to_string()
     };
     // The gateway started with no provider directory at all; it appears later, whole (built
     // aside and renamed into place), and the watcher sees it.

@@ -177,12 +177,18 @@ impl Inner {
         if kind == ListKind::Tools && self.local.owns(&name) {
             return self.local.call(name, req).await;
         }
-        let snapshot = view(&self.catalog, &req).await;
-        let route = match kind {
+        let lookup = |snapshot: &catalog::Catalog| match kind {
             ListKind::Tools => snapshot.tool(&name),
             _ => snapshot.prompt(&name),
+        };
+        let mut route = lookup(&*view(&self.catalog, &req).await);
+        if route.is_none() && !self.catalog.unsettled().is_empty() {
+            // A backend that is still starting (just after the gateway, or just added) may
+            // be about to list it: wait for it, within the bound a first list waits.
+            self.catalog.wait_settled(FIRST_LIST_WAIT).await;
+            route = lookup(&*view(&self.catalog, &req).await);
         }
-        .ok_or(CallError::UnknownName { kind: what, name })?;
+        let route = route.ok_or(CallError::UnknownName { kind: what, name })?;
         set_member(&mut req, "name", raw_string(&route.name));
         if kind == ListKind::Tools {
             req.tool = Some(route.name.clone());

@@ -71,6 +71,46 @@ pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The `nth` (from 0) fenced block of language `lang` after the README heading `heading`
+/// (e.g. `"### Pipelines"`), so tests run the README's examples as written.
+pub fn readme_block(heading: &str, lang: &str, nth: usize) -> String {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).expect("read README.md");
+    let section = readme
+        .split(&format!("\n{heading}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("README has a `{heading}` heading"));
+    section
+        .split(&format!("```{lang}\n"))
+        .nth(nth + 1)
+        .and_then(|block| block.split("```").next())
+        .unwrap_or_else(|| panic!("README `{heading}` has {} ```{lang} block(s)", nth + 1))
+        .to_string()
+}
+
+/// Runs a README shell block with bash (`-euo pipefail`), `env` set; returns stdout, or
+/// panics with everything when it fails.
+pub async fn run_script(script: &str, env: &[(&str, &str)]) -> String {
+    let output = tokio::process::Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(script)
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run bash");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the README block failed ({}):\n{script}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Poll `check` until it returns `Some`, or panic with `what` once `deadline` has passed.
 pub async fn poll_until<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
 where

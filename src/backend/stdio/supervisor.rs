@@ -225,11 +225,36 @@ impl Supervisor {
             .kill_on_drop(true);
         #[cfg(unix)]
         cmd.process_group(0);
+        #[cfg(target_os = "linux")]
+        die_with_the_gateway(&mut cmd);
         if let Some(cwd) = &self.spec.cwd {
             cmd.current_dir(cwd);
         }
         cmd.spawn()
             .map_err(|e| format!("failed to start `{program}`: {e}"))
+    }
+}
+
+/// A backend process is killed if the gateway dies without stopping it (SIGKILL, the OOM
+/// killer): otherwise it would live on, orphaned, holding its resources. The signal follows
+/// the thread that spawned the child; spawns happen on runtime worker threads, which live as
+/// long as the gateway (never on `spawn_blocking` threads, which come and go).
+#[cfg(target_os = "linux")]
+fn die_with_the_gateway(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the child between fork and exec and only makes
+    // async-signal-safe calls (getppid, prctl, _exit).
+    let gateway = unsafe { libc::getpid() };
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The gateway may have died before the prctl took effect.
+            if libc::getppid() != gateway {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
     }
 }
 
