@@ -124,7 +124,13 @@ async fn drain(
     let mut addr_tx = Some(addr_tx);
     let mut lines = BufReader::new(out).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(rest) = line.split("listening addr=").nth(1) {
+        // The gateway logs its admin listener (`admin listening addr=`) first.
+        let main_listener = !line.contains("admin listening addr=");
+        if let Some(rest) = line
+            .split("listening addr=")
+            .nth(1)
+            .filter(|_| main_listener)
+        {
             let addr = rest.split_whitespace().next().unwrap_or_default();
             if let (Some(tx), Ok(addr)) = (addr_tx.take(), addr.parse()) {
                 let _ = tx.send(addr);
@@ -205,7 +211,7 @@ pub async fn start_gateway(
 /// numbers include what logging costs in a default deployment).
 pub fn gateway_config_header(page_size: usize) -> String {
     format!(
-        "host = \"127.0.0.1\"\nport = 0\nlog_level = \"info\"\nhot_reload = false\npage_size = {page_size}\n"
+        "host = \"127.0.0.1\"\nport = 0\nlog_level = \"info\"\nhot_reload = false\npage_size = {page_size}\n[admin]\nlisten = \"127.0.0.1:0\"\n"
     )
 }
 
