@@ -31,6 +31,8 @@ pub enum Kind {
     Get,
     /// A call's response stream.
     Call,
+    /// A modern client's `subscriptions/listen` stream.
+    Listen,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
         match self {
             Kind::Get => "get",
             Kind::Call => "call",
+            Kind::Listen => "listen",
         }
     }
 }

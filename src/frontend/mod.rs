@@ -8,6 +8,8 @@ pub mod edge;
 pub mod event_stream;
 pub mod guard;
 pub mod health;
+pub mod listen;
+pub mod modern;
 pub mod prefixed;
 pub mod rest;
 pub mod server;

@@ -194,6 +194,7 @@ pub(crate) async fn call(
         authorization: None,
         streamable: false,
         trace: None,
+        modern: None,
     };
     let result = match gateway.call(request, inbound) {
         Ok(call) => call.future.await,

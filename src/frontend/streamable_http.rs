@@ -1,6 +1,6 @@
 //! `/mcp`: the MCP streamable-HTTP transport (legacy era): POST with JSON or event-stream
 //! replies, `Mcp-Session-Id` sessions, GET streams resumable with `Last-Event-ID`, DELETE to
-//! end a session.
+//! end a session. Modern-era (stateless) POSTs are told apart here and served by `modern`.
 //!
 //! A call's reply is plain JSON when the backend sends nothing else before its answer (the
 //! fast path); the moment it does (progress, a log line, a request to the client), the reply
@@ -72,6 +72,9 @@ where
             return body::jsonrpc_error(StatusCode::BAD_REQUEST, None, e.to_error_object());
         }
     };
+    if super::modern::is_modern(&parts.headers, &message) {
+        return super::modern::serve(gateway, principal, &parts.headers, message, accepted).await;
+    }
     if let Message::Request(req) = &message {
         if &*req.method == "initialize" {
             return initialize(gateway, principal, message);
@@ -94,6 +97,7 @@ where
                     .get("traceparent")
                     .cloned()
                     .map(|parent| (parent, parts.headers.get("tracestate").cloned())),
+                modern: None,
             };
             match gateway.call(req, inbound) {
                 Ok(call) => reply(gateway, &session, id, call, accepted).await,
@@ -351,9 +355,9 @@ fn check_post_headers(headers: &HeaderMap) -> Result<Accepted, HeaderRejection> 
 
 /// What a POST's `Accept` admits, read in one pass.
 #[derive(Debug, Clone, Copy)]
-struct Accepted {
-    json: bool,
-    sse: bool,
+pub(super) struct Accepted {
+    pub(super) json: bool,
+    pub(super) sse: bool,
 }
 
 impl Accepted {
@@ -382,7 +386,7 @@ impl Accepted {
     }
 
     /// The client takes only an event stream, so even a single reply goes as SSE.
-    fn sse_only(self) -> bool {
+    pub(super) fn sse_only(self) -> bool {
         self.sse && !self.json
     }
 }
@@ -402,7 +406,7 @@ fn admits(range: &str, media: &str) -> bool {
     range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
 }
 
-fn sse_single(payload: Vec<u8>) -> Response<Body> {
+pub(super) fn sse_single(payload: Vec<u8>) -> Response<Body> {
     sse_with(body::full(event_stream::event(None, &payload)))
 }
 

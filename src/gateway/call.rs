@@ -15,7 +15,7 @@ use crate::protocol::jsonrpc::raw_string;
 use crate::protocol::mcp::LogLevel;
 use crate::protocol::{ClientParams, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
-use crate::session::{CallContext, CallGuard, CallParts, Session};
+use crate::session::{CallContext, CallGuard, CallParts, ModernCall, Session};
 use crate::telemetry::metrics as metrics_names;
 use crate::telemetry::otel;
 use tracing::Instrument;
@@ -178,6 +178,8 @@ pub struct Inbound {
     pub streamable: bool,
     /// The client's W3C `traceparent` and `tracestate` headers.
     pub trace: Option<(HeaderValue, Option<HeaderValue>)>,
+    /// A modern-era client's call state (its request's capabilities and log level).
+    pub modern: Option<Arc<ModernCall>>,
 }
 
 /// A started call: its context (the frontend reads the call's stream from it) and the future
@@ -233,10 +235,11 @@ impl Gateway {
             }
         }
         let has_token = progress_token.is_some();
-        let version = inbound
-            .session
-            .as_ref()
-            .map_or(crate::protocol::mcp::LATEST_LEGACY, |s| s.version());
+        let version = match (&inbound.session, &inbound.modern) {
+            (Some(session), _) => session.version(),
+            (None, Some(_)) => crate::protocol::mcp::MODERN_VERSIONS[0],
+            (None, None) => crate::protocol::mcp::LATEST_LEGACY,
+        };
         let ctx = CallContext::new(CallParts {
             session: inbound.session,
             client_id: Some(id),
@@ -246,6 +249,7 @@ impl Gateway {
             version,
             streamable: inbound.streamable,
             deadline: None,
+            modern: inbound.modern,
         });
         // `_meta` toward the backend: the gateway's progress token, and the trace context of
         // this request's span when spans are exported.

@@ -135,6 +135,7 @@ impl Link {
                     // One stream carries everything: a call's messages go to the session's.
                     streamable: false,
                     trace: None,
+                    modern: None,
                 };
                 match self.gateway.call(req, inbound) {
                     Ok(call) => {

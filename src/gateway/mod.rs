@@ -8,8 +8,10 @@ pub mod change;
 mod error;
 pub mod inspect;
 pub mod link;
+pub mod listeners;
 mod local;
 pub mod meta;
+pub mod parked;
 pub mod reload;
 
 use std::net::SocketAddr;
@@ -65,6 +67,10 @@ struct Inner {
     sessions: Arc<SessionStore>,
     way_back: Arc<WayBack>,
     window: Window,
+    /// Modern-era calls waiting for their client's input.
+    parked: Arc<parked::ParkedCalls>,
+    /// Modern-era clients' listen streams.
+    listeners: listeners::Listeners,
     /// Cancelled first at shutdown: listeners stop, streams end, calls in flight finish.
     shutdown: CancellationToken,
     /// Set at shutdown, so `/readyz` fails at once.
@@ -144,6 +150,7 @@ impl Gateway {
             budget: Budget::new(config.replay_budget_bytes),
         };
         let page_size = config.page_size;
+        let parked = parked::ParkedCalls::new(config.client_request_timeout, config.max_sessions);
         let inner = Arc::new_cyclic(|weak| {
             let local = Arc::new(local::LocalTools::new(weak.clone(), &config));
             let steer = Steer::with_local(
@@ -162,6 +169,8 @@ impl Gateway {
                 sessions,
                 way_back,
                 window,
+                parked,
+                listeners: listeners::Listeners::default(),
                 shutdown,
                 draining: std::sync::atomic::AtomicBool::new(false),
             }
@@ -172,6 +181,26 @@ impl Gateway {
         tokio::spawn(forward_list_changes(gateway.clone()));
         tokio::spawn(reap_sessions(gateway.clone()));
         Ok(gateway)
+    }
+
+    /// Modern-era calls waiting for their client's input.
+    pub fn parked(&self) -> &Arc<parked::ParkedCalls> {
+        &self.inner.parked
+    }
+
+    /// Modern-era clients' listen streams.
+    pub fn listeners(&self) -> &listeners::Listeners {
+        &self.inner.listeners
+    }
+
+    /// How much of each stream is kept (for a new stream).
+    pub fn window(&self) -> &Window {
+        &self.inner.window
+    }
+
+    /// Answers a modern client's `server/discover`: what the gateway routes, like `initialize`.
+    pub fn discover(&self) -> RawJson {
+        initialize::discover_result(&self.catalog().members()).into()
     }
 
     /// The config it runs now.
@@ -414,7 +443,10 @@ async fn forward_list_changes(gateway: Gateway) {
     loop {
         let kind = tokio::select! {
             k = changes.recv() => k,
-            _ = gateway.inner.shutdown.cancelled() => return,
+            _ = gateway.inner.shutdown.cancelled() => {
+                gateway.inner.listeners.close_all();
+                return;
+            }
         };
         let kind = match kind {
             Ok(kind) => kind,
@@ -423,6 +455,7 @@ async fn forward_list_changes(gateway: Gateway) {
         };
         let message = Bytes::from(write_notification(kind.changed_notification(), None));
         gateway.inner.way_back.broadcast(&message);
+        gateway.inner.listeners.list_changed(kind);
     }
 }
 

@@ -15,6 +15,12 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
 /// MCP: resource not found.
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
+/// MCP 2026-07-28: a required header is missing or disagrees with the body.
+pub const HEADER_MISMATCH: i64 = -32020;
+/// MCP 2026-07-28: the request needs a client capability the request did not declare.
+pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
+/// MCP 2026-07-28: the request's protocol version is not served.
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 /// The backend cannot be reached (not running, connect refused, restarting).
 pub const BACKEND_UNAVAILABLE: i64 = -32001;

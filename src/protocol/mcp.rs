@@ -6,6 +6,18 @@ use serde_json::value::RawValue;
 /// Legacy-era protocol revisions the gateway serves, newest first.
 pub const LEGACY_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
+/// Modern-era (stateless) protocol revisions the gateway serves, newest first.
+pub const MODERN_VERSIONS: &[&str] = &["2026-07-28"];
+
+/// Every revision the gateway serves, newest first (`server/discover`, `-32022`).
+pub const SUPPORTED_VERSIONS: &[&str] = &[
+    "2026-07-28",
+    "2025-11-25",
+    "2025-06-18",
+    "2025-03-26",
+    "2024-11-05",
+];
+
 /// The revision mcpmux offers when a client asks for one it does not know.
 pub const LATEST_LEGACY: &str = LEGACY_VERSIONS[0];
 

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::events::EventLog;
+use super::modern::ModernCall;
 use super::Session;
 use crate::protocol::Id;
 
@@ -44,6 +45,8 @@ pub struct CallContext {
     /// Whether the client reads an event stream on the call's response (else messages for
     /// the call go to the session's GET stream).
     streamable: bool,
+    /// A modern-era client's call: its own capabilities, log level and rounds.
+    modern: Option<Arc<ModernCall>>,
     seq: u64,
     stream: OnceLock<Arc<EventLog>>,
     opened: Notify,
@@ -79,6 +82,8 @@ pub struct CallParts {
     pub streamable: bool,
     /// When the client stops waiting.
     pub deadline: Option<Instant>,
+    /// Set for a modern-era (stateless) client's call.
+    pub modern: Option<Arc<ModernCall>>,
 }
 
 // === impl CallContext ===
@@ -96,6 +101,7 @@ impl CallContext {
             principal: parts.principal,
             version: parts.version,
             streamable: parts.streamable,
+            modern: parts.modern,
             seq: CALL_SEQ.fetch_add(1, Ordering::Relaxed),
             stream: OnceLock::new(),
             opened: Notify::new(),
@@ -153,6 +159,16 @@ impl CallContext {
         self.version
     }
 
+    /// The modern-era state of the call, for a stateless client's call.
+    pub fn modern(&self) -> Option<&Arc<ModernCall>> {
+        self.modern.as_ref()
+    }
+
+    /// Whether a client waits for the call (a session's call, or a modern client's).
+    pub fn has_client(&self) -> bool {
+        self.session.is_some() || self.modern.is_some()
+    }
+
     /// Orders calls by when they started.
     pub fn seq(&self) -> u64 {
         self.seq
@@ -187,6 +203,9 @@ impl CallContext {
     /// GET stream when the client takes no stream on the response. False when it went nowhere:
     /// no session, or the stream is closed.
     pub fn push(&self, message: Bytes) -> bool {
+        if let Some(modern) = &self.modern {
+            return !self.has_ended() && modern.push(message);
+        }
         let Some(session) = &self.session else {
             return false;
         };

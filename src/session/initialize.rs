@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use crate::backend::Health;
 use crate::protocol::jsonrpc::to_raw;
 use crate::protocol::mcp::{
-    negotiate_version, GatewayInitializeResult, InitializeParams, ServerInfo,
+    negotiate_version, GatewayInitializeResult, InitializeParams, ServerInfo, SUPPORTED_VERSIONS,
 };
 use crate::protocol::ErrorObject;
 use crate::steer::catalog::Member;
@@ -43,6 +43,34 @@ pub fn result(version: &str, members: &[Member]) -> Box<RawValue> {
         instructions: instructions.as_deref(),
     })
 }
+
+/// The `server/discover` result of the 2026-07-28 revision: every version the gateway serves,
+/// the same capabilities as `initialize`, merged instructions, and caching hints.
+pub fn discover_result(members: &[Member]) -> Box<RawValue> {
+    let instructions = merged_instructions(members);
+    let mut result = serde_json::json!({
+        "resultType": "complete",
+        "supportedVersions": SUPPORTED_VERSIONS,
+        "capabilities": {
+            "tools": { "listChanged": true },
+            "prompts": { "listChanged": true },
+            "resources": { "listChanged": true, "subscribe": true },
+            "completions": {},
+            "logging": {},
+        },
+        "_meta": { "io.modelcontextprotocol/serverInfo": ServerInfo::default() },
+        "ttlMs": DISCOVER_TTL_MS,
+        "cacheScope": "private",
+    });
+    if let Some(text) = instructions {
+        result["instructions"] = serde_json::Value::String(text);
+    }
+    to_raw(&result)
+}
+
+/// How long a client may keep the discover result: backends come and go with reloads, and
+/// `list_changed` reaches only listening clients.
+const DISCOVER_TTL_MS: u64 = 60_000;
 
 /// Each live backend's instructions under a heading naming its prefix.
 fn merged_instructions(members: &[Member]) -> Option<String> {

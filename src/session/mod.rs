@@ -6,6 +6,7 @@ pub mod client;
 pub mod events;
 pub mod initialize;
 pub mod log_levels;
+pub mod modern;
 pub mod outbound;
 pub mod progress;
 #[allow(clippy::module_inception)]
@@ -15,6 +16,7 @@ pub mod subscriptions;
 pub mod way_back;
 
 pub use call::{CallContext, CallGuard, CallParts, Routed};
+pub use modern::{ModernCall, PendingInput};
 pub use session::{NewSession, Session, UnknownAnswer};
 pub use store::{SessionStore, SessionsFull};
 pub use way_back::{BackendRef, Related, WayBack};

@@ -18,6 +18,7 @@ use tracing::{debug, warn};
 use super::call::CallContext;
 use super::client::Ask;
 use super::log_levels::{admits, LogLevels};
+use super::modern::ModernCall;
 use super::progress::{self, ProgressMap};
 use super::subscriptions::Subscriptions;
 use super::{Session, SessionStore};
@@ -194,6 +195,14 @@ impl WayBack {
             Related::Nothing => None,
         };
         match caller {
+            // A modern client's request names the level it wants, and without one it wants
+            // no logs at all.
+            Some(ctx) if ctx.modern().is_some() => {
+                let wanted = ctx.modern().and_then(|m| m.log_level());
+                if wanted.is_some() && admits(wanted, level) {
+                    ctx.push(message());
+                }
+            }
             Some(ctx) => {
                 let wanted = ctx.session().and_then(|s| s.log_level());
                 if admits(wanted, level) {
@@ -251,6 +260,11 @@ impl WayBack {
             return Ok(RawJson::empty_object());
         }
         let target = self.target(from, related, &request.method)?;
+        if let Target::Call(ctx) = &target {
+            if let Some(modern) = ctx.modern() {
+                return self.ask_modern(from, modern, request).await;
+            }
+        }
         let session = match &target {
             Target::Call(ctx) => ctx.session().cloned().ok_or_else(|| no_client(from))?,
             Target::Session(session) => session.clone(),
@@ -305,6 +319,41 @@ impl WayBack {
         })?
     }
 
+    /// A request for a modern client's call waits for the client's next round: the frontend
+    /// answers the call with an `InputRequiredResult` and brings the answer back.
+    async fn ask_modern(
+        &self,
+        from: &BackendRef,
+        modern: &ModernCall,
+        request: Request,
+    ) -> Outcome {
+        let ask = Ask::of(&request.method, request.params.as_deref());
+        if !modern.caps().answers(ask) {
+            return Err(ErrorObject::new(
+                error_codes::METHOD_NOT_FOUND,
+                format!(
+                    "the client's request did not declare the `{}` capability, so it cannot answer `{}`",
+                    ask.capability(),
+                    request.method
+                ),
+            ));
+        }
+        let answer = modern.ask(&request.method, request.params);
+        tokio::select! {
+            answer = answer => answer.unwrap_or_else(|_| Err(ErrorObject::internal(format!(
+                "the client did not come back to answer `{}`: the call was cancelled or expired",
+                request.method
+            )))),
+            _ = tokio::time::sleep(self.ask_timeout) => {
+                warn!(backend = %from.alias, method = %request.method, timeout = ?self.ask_timeout, "modern client did not answer a server request in time");
+                Err(ErrorObject::new(
+                    error_codes::CLIENT_DID_NOT_ANSWER,
+                    format!("the client did not answer `{}` within {:?}", request.method, self.ask_timeout),
+                ))
+            }
+        }
+    }
+
     /// Picks the call or session a request from a backend goes to.
     fn target(
         &self,
@@ -354,8 +403,15 @@ impl WayBack {
     }
 }
 
-/// The newest call when every call in `calls` belongs to one session.
+/// The newest call when every call in `calls` belongs to one session, or the one call when a
+/// single modern client's call is in flight (modern calls share no session).
 fn only_session(calls: &[Arc<CallContext>]) -> Option<Arc<CallContext>> {
+    let mut live = calls.iter().filter(|c| c.has_client() && !c.has_ended());
+    let first = live.next()?;
+    let alone = live.clone().next().is_none();
+    if first.modern().is_some() || live.any(|c| c.modern().is_some()) {
+        return alone.then(|| first.clone());
+    }
     let mut with_session = calls
         .iter()
         .filter(|c| c.session().is_some() && !c.has_ended());
@@ -373,6 +429,7 @@ fn only_session(calls: &[Arc<CallContext>]) -> Option<Arc<CallContext>> {
     Some(newest.clone())
 }
 
+/// How many clients have calls in `calls` (each modern call is a client of its own).
 fn distinct_sessions(calls: &[Arc<CallContext>]) -> usize {
     let mut ids: Vec<&str> = calls
         .iter()
@@ -381,6 +438,10 @@ fn distinct_sessions(calls: &[Arc<CallContext>]) -> usize {
     ids.sort_unstable();
     ids.dedup();
     ids.len()
+        + calls
+            .iter()
+            .filter(|c| c.modern().is_some() && !c.has_ended())
+            .count()
 }
 
 fn no_client(from: &BackendRef) -> ErrorObject {

@@ -151,7 +151,7 @@ fn register_zeros() {
     for scope in ["backend", "principal", "tool"] {
         counter!(RATE_LIMITED, "scope" => scope).absolute(0);
     }
-    for kind in ["get", "call"] {
+    for kind in ["get", "call", "listen"] {
         counter!(STREAM_OVERFLOWS, "kind" => kind).absolute(0);
         gauge!(STREAMS_ACTIVE, "kind" => kind).increment(0.0);
     }

@@ -280,13 +280,23 @@ impl Report {
                     &format!("throughput via mcpmux / direct, HTTP, c={c}"),
                     http,
                     opt(http, 2),
-                    targets.then_some((Target::AtLeast(0.45), "")),
+                    targets.then_some((Target::AtLeast(0.55), "")),
+                );
+                // DESIGN.md §10 measures the stdio path against the direct HTTP backend, with one
+                // HTTP client driving both; against the direct pipe (no HTTP client at all) the
+                // ratio is shown for reference only.
+                let stdio_vs_http = self.throughput_ratio(StdioGateway, HttpDirect, c);
+                line(
+                    &format!("throughput via mcpmux (stdio backend) / direct HTTP backend, c={c}"),
+                    stdio_vs_http,
+                    opt(stdio_vs_http, 2),
+                    targets.then_some((Target::AtLeast(0.80), "")),
                 );
                 line(
-                    &format!("throughput via mcpmux / direct, stdio, c={c}"),
+                    &format!("reference: throughput via mcpmux / direct pipe, stdio, c={c}"),
                     stdio,
                     opt(stdio, 2),
-                    targets.then_some((Target::AtLeast(0.60), "")),
+                    None,
                 );
             }
             for c in [32, 1] {
@@ -314,16 +324,16 @@ impl Report {
                 "added p50 latency, HTTP, c=1",
                 http,
                 unit(http, 0, " µs"),
-                Some((Target::AtMost(60.0), " µs")),
+                Some((Target::AtMost(25.0), " µs")),
             );
             let stdio = self.added_p50(StdioGateway, StdioDirect);
             line(
                 "added p50 latency, stdio, c=1",
                 stdio,
                 unit(stdio, 0, " µs"),
-                Some((Target::AtMost(40.0), " µs")),
+                Some((Target::AtMost(25.0), " µs")),
             );
-            for (path, name, limit) in [(HttpGateway, "HTTP", 50.0), (StdioGateway, "stdio", 35.0)]
+            for (path, name, limit) in [(HttpGateway, "HTTP", 20.0), (StdioGateway, "stdio", 12.0)]
             {
                 for c in [1, 32, 256] {
                     let cpu = self.row(path, c).and_then(|r| r.gateway_cpu_us);
@@ -354,7 +364,7 @@ impl Report {
                 "idle gateway RSS (one stdio backend, no sessions)",
                 Some(idle),
                 format!("{idle:.1} MiB"),
-                Some((Target::Below(15.0), " MiB")),
+                Some((Target::Below(12.0), " MiB")),
             );
             for (n, kib) in &memory.with_sessions {
                 let per = memory.per_session_kib(*n);

@@ -21,6 +21,9 @@ use crate::BoxError;
 const READY_LIMIT: Duration = Duration::from_secs(120);
 /// Connections used to open idle sessions.
 const SESSION_OPENERS: usize = 16;
+/// The tools the example server has before `--tools` adds more (src/example_server/tools.rs);
+/// if they drift apart, the list check fails and says how many it got.
+const EXAMPLE_SERVER_OWN_TOOLS: usize = 14;
 /// Calls per session in the soak before it is closed.
 const SOAK_CALLS_PER_SESSION: u64 = 8;
 /// Workers in the soak.
@@ -116,10 +119,9 @@ pub async fn tools_list(
     calls: usize,
 ) -> Result<ListResult, BoxError> {
     let per_backend = tools / backends;
-    // The example server always has 5 tools of its own.
     let extra = per_backend
-        .checked_sub(5)
-        .ok_or("fewer than 5 tools per backend")?;
+        .checked_sub(EXAMPLE_SERVER_OWN_TOOLS)
+        .ok_or("fewer tools per backend than the example server has of its own")?;
     let mut config = procs::gateway_config_header(tools * 2);
     for i in 0..backends {
         config.push_str(&stdio_backend(&format!("b{i:03}"), &launcher.mcpmux, extra));

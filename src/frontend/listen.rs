@@ -1,0 +1,65 @@
+//! `subscriptions/listen` of the 2026-07-28 revision: one event stream per listen request,
+//! acknowledged first, then the `list_changed` notifications it asked for, each tagged with
+//! its subscription id; at shutdown the request's result ends it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use tokio_util::sync::CancellationToken;
+
+use super::body::{self, Body};
+use super::event_stream;
+use crate::gateway::listeners::{tagged, Filter};
+use crate::gateway::Gateway;
+use crate::protocol::error_codes::INVALID_PARAMS;
+use crate::protocol::jsonrpc::write_notification;
+use crate::protocol::{ErrorObject, RawObject, Request};
+use crate::session::events::EventLog;
+
+/// Opens a listen stream for `req` (its params already read into `params`).
+pub fn open(gateway: &Gateway, req: Request, params: &RawObject) -> Response<Body> {
+    let filter = match filter_of(params) {
+        Ok(filter) => filter,
+        Err(message) => {
+            return body::jsonrpc_error(
+                StatusCode::OK,
+                Some(&req.id),
+                ErrorObject::new(INVALID_PARAMS, message),
+            )
+        }
+    };
+    let log = Arc::new(EventLog::new(0, gateway.window().clone()));
+    let mut ack = serde_json::Map::new();
+    ack.insert("notifications".into(), filter.to_json());
+    log.push(Bytes::from(write_notification(
+        "notifications/subscriptions/acknowledged",
+        Some(&tagged(&req.id, ack)),
+    )));
+    gateway.listeners().add(req.id, filter, &log);
+    // Not ended by the shutdown token: `Listeners::close_all` sends the result first.
+    event_stream::response(
+        log.reader(0),
+        event_stream::Kind::Listen,
+        false,
+        CancellationToken::new(),
+        CancellationToken::new(),
+        None,
+    )
+}
+
+/// The `notifications` filter; `resourceSubscriptions` is not honoured (left out of the
+/// acknowledgement, as the revision allows).
+fn filter_of(params: &RawObject) -> Result<Filter, String> {
+    let raw = params.get("notifications").ok_or_else(|| {
+        "subscriptions/listen needs params.notifications (the notifications wanted)".to_string()
+    })?;
+    let object = RawObject::parse(raw)
+        .map_err(|e| format!("subscriptions/listen params.notifications: {e}"))?;
+    let flag = |key: &str| object.get(key).is_some_and(|v| v.get() == "true");
+    Ok(Filter {
+        tools: flag("toolsListChanged"),
+        prompts: flag("promptsListChanged"),
+        resources: flag("resourcesListChanged"),
+    })
+}
