@@ -467,3 +467,20 @@ async fn progress_and_logs_travel_on_the_requests_own_stream_only_when_asked() {
     assert_eq!(logs[0]["params"]["level"], "error");
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_discover_example_works_as_written() {
+    let gateway = start().await;
+    let addr = gateway
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_string();
+    let script = common::readme_block("### Stateless clients (2026-07-28)", "sh", 0)
+        .replace("127.0.0.1:8080", &addr);
+    let stdout = common::run_script(&script, &[]).await;
+    let reply: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(reply["result"]["supportedVersions"][0], VERSION, "{reply}");
+    gateway.stop().await;
+}

@@ -62,6 +62,13 @@ async fn per_session_processes_are_separate_bounded_and_reaped_when_their_sessio
     let message = refused["error"]["message"].as_str().unwrap_or_default();
     assert_eq!(refused["error"]["code"], -32001, "{refused}");
     assert!(message.contains("max_processes"), "{message}");
+    // Refusals by the gateway's own bound are not the backend's failures: however many, the
+    // circuit stays closed for the sessions that have a process.
+    for _ in 0..8 {
+        let refused = c.call_tool("ex__pid", json!({})).await;
+        assert_eq!(refused["error"]["code"], -32001, "{refused}");
+    }
+    assert_eq!(pid_of(&b).await, pid_b, "the circuit did not open");
 
     // A session that ends takes its process with it; the freed slot serves the next one.
     assert_eq!(a.delete().await.status, 204);

@@ -27,6 +27,8 @@ pub use crate::circuit_breaker::{BreakerHandle, CircuitOpen, CircuitState};
 pub use crate::config_error::InvalidConfig;
 pub use crate::in_flight::Overloaded;
 pub use crate::rate_limit::{RateLimited, Scope};
-pub use crate::request::{never_sent, BoxError, CallInfo, NeverSent, OutboundHeaders, RetrySafety};
+pub use crate::request::{
+    never_sent, shed, BoxError, CallInfo, NeverSent, OutboundHeaders, RetrySafety, Shed,
+};
 pub use crate::stack::{build, Stack, StackConfig, StackError, StackHooks};
 pub use crate::timeout::Elapsed;

@@ -71,6 +71,31 @@ impl NeverSent {
     }
 }
 
+/// A call the gateway refused for a bound of its own (per-session connections at their
+/// limit): the backend did nothing wrong, so the circuit breaker does not count it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Shed(#[source] BoxError);
+
+impl Shed {
+    /// Marks `err` as the gateway's own refusal.
+    pub fn new(err: impl Into<BoxError>) -> Self {
+        Self(err.into())
+    }
+}
+
+/// Whether `err` or any error in its source chain is a [`Shed`].
+pub fn shed(err: &(dyn Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<Shed>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Whether `err` or any error in its source chain is a [`NeverSent`].
 pub fn never_sent(err: &(dyn Error + 'static)) -> bool {
     let mut current = Some(err);

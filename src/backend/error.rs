@@ -51,6 +51,12 @@ impl BackendError {
     pub fn never_sent(self) -> crate::BoxError {
         Box::new(mcpmux_layers::request::NeverSent::new(self))
     }
+
+    /// A refusal by one of the gateway's own bounds before anything was sent: retry-safe, and
+    /// not held against the backend by the circuit breaker.
+    pub fn shed(self) -> crate::BoxError {
+        Box::new(mcpmux_layers::request::Shed::new(self.never_sent()))
+    }
 }
 
 /// An error and every cause under it, on one line: hyper's "client error (Connect)" alone

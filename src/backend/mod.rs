@@ -209,7 +209,7 @@ impl Backend {
                         .map_err(|e| invalid(format!("url: {e}")))?;
                     let per_session =
                         (config.pool_kind() == PoolKind::PerSession).then_some(http::PerSession {
-                            max_sessions: config.max_processes,
+                            max_sessions: config.effective_max_processes(),
                             idle_timeout: config.idle_timeout,
                         });
                     let static_headers = header_map(&alias, &config.headers)?;
@@ -426,7 +426,7 @@ fn pool_mode(config: &BackendConfig) -> pool::Mode {
             replicas: config.replicas,
         },
         PoolKind::PerSession => pool::Mode::PerSession {
-            max_processes: config.max_processes,
+            max_processes: config.effective_max_processes(),
             idle_timeout: config.idle_timeout,
         },
     }

@@ -194,7 +194,7 @@ impl PerSession {
                 )
                 .into(),
             }
-            .never_sent());
+            .shed());
         }
         let stop = self.wiring.shutdown.child_token();
         let wiring = Wiring {

@@ -412,9 +412,10 @@ pub struct BackendConfig {
     #[serde(default = "defaults::one")]
     pub replicas: usize,
     /// `pool = "per-session"`: most per-session processes or backend sessions at once.
-    /// Default 64.
-    #[serde(default = "defaults::max_processes")]
-    pub max_processes: usize,
+    /// Default 64 processes (stdio) or 1,024 backend sessions (HTTP, SSE): a backend session is
+    /// a few KiB, a process megabytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_processes: Option<usize>,
     /// `pool = "per-session"`: a per-session process or backend session idle this long is
     /// stopped, and started again on next use. Default 10 minutes.
     #[serde(default = "defaults::idle_timeout", with = "mcpmux_layers::duration")]
@@ -487,6 +488,14 @@ impl BackendConfig {
         self.pool.unwrap_or(match self.transport_kind() {
             Some(TransportKind::StreamableHttp | TransportKind::Sse) => PoolKind::PerSession,
             _ => PoolKind::Shared,
+        })
+    }
+
+    /// The bound on per-session processes or backend sessions, explicit or the transport's.
+    pub fn effective_max_processes(&self) -> usize {
+        self.max_processes.unwrap_or(match self.transport_kind() {
+            Some(TransportKind::StreamableHttp | TransportKind::Sse) => 1024,
+            _ => 64,
         })
     }
 
@@ -574,9 +583,6 @@ mod defaults {
     }
     pub fn one() -> usize {
         1
-    }
-    pub fn max_processes() -> usize {
-        64
     }
     pub fn idle_timeout() -> Duration {
         Duration::from_secs(600)

@@ -110,7 +110,7 @@ pub fn validate(config: &Config) -> Result<(), Vec<String>> {
         if backend.replicas == 0 {
             problems.push(format!("{field}.replicas: must be at least 1"));
         }
-        if backend.max_processes == 0 {
+        if backend.max_processes == Some(0) {
             problems.push(format!("{field}.max_processes: must be at least 1"));
         }
         if backend.idle_timeout.is_zero() {

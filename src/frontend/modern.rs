@@ -55,9 +55,9 @@ const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 /// backends, and only listening clients hear `list_changed`.
 const LIST_TTL_MS: u64 = 60_000;
 
-/// Methods of the legacy era that the 2026-07-28 revision removed.
+/// Methods of the legacy era that the 2026-07-28 revision removed (`initialize` never gets
+/// here: it starts a session).
 const REMOVED: &[&str] = &[
-    "initialize",
     "ping",
     "logging/setLevel",
     "resources/subscribe",
@@ -70,17 +70,21 @@ pub(super) fn is_modern(headers: &HeaderMap, message: &Message) -> bool {
     if headers.contains_key(SESSION_ID) {
         return false;
     }
+    let (method, params) = match message {
+        Message::Request(r) => (&*r.method, r.params.as_deref()),
+        Message::Notification(n) => (&*n.method, n.params.as_deref()),
+        Message::Response(_) => return headers.contains_key(PROTOCOL_VERSION),
+    };
+    // `initialize` always starts a session, whatever version header came with it.
+    if method == "initialize" {
+        return false;
+    }
     if let Some(version) = headers.get(PROTOCOL_VERSION) {
         return version
             .to_str()
             .map_or(true, |v| !LEGACY_VERSIONS.contains(&v));
     }
-    let (method, params) = match message {
-        Message::Request(r) => (&*r.method, r.params.as_deref()),
-        Message::Notification(n) => (&*n.method, n.params.as_deref()),
-        Message::Response(_) => return false,
-    };
-    method != "initialize" && params.is_some_and(|p| p.get().contains(META_VERSION))
+    params.is_some_and(|p| p.get().contains(META_VERSION))
 }
 
 /// Serves one modern client's message.
@@ -861,5 +865,9 @@ mod tests {
         assert!(!is_modern(&headers(&[("mcp-session-id", "s")]), &call));
         let init = Message::Request(request("initialize", serde_json::json!({})));
         assert!(!is_modern(&HeaderMap::new(), &init));
+        assert!(!is_modern(
+            &headers(&[("mcp-protocol-version", "2026-07-28")]),
+            &init
+        ));
     }
 }

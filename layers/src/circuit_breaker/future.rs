@@ -61,12 +61,17 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Called { response, permit } => {
-                let result = std::task::ready!(response.poll(cx));
+                let result = std::task::ready!(response.poll(cx)).map_err(Into::into);
                 if let Some(permit) = permit.take() {
-                    // Only transport failures count: a JSON-RPC error reply is an `Ok` here.
-                    permit.complete(result.is_ok());
+                    match &result {
+                        // The gateway's own limit said no: nothing is known of the backend
+                        // (dropping the permit gives a probe slot back).
+                        Err(e) if crate::request::shed(&**e) => drop(permit),
+                        // Only transport failures count: a JSON-RPC error reply is an `Ok` here.
+                        result => permit.complete(result.is_ok()),
+                    }
                 }
-                Poll::Ready(result.map_err(Into::into))
+                Poll::Ready(result)
             }
             KindProj::Refused { error } => match error.take() {
                 Some(e) => Poll::Ready(Err(e.into())),

@@ -179,7 +179,7 @@ impl Shared {
                 )
                 .into(),
             }
-            .never_sent());
+            .shed());
         }
         let slot = Arc::new(Slot::new(
             Some(Arc::downgrade(session)),
