@@ -256,7 +256,7 @@ impl Report {
     }
 
     fn render_targets(&self, out: &mut String) {
-        out.push_str("| DESIGN.md §10 | measured | target | |\n|---|---:|---:|---|\n");
+        out.push_str("| performance target | measured | target | |\n|---|---:|---:|---|\n");
         let mut line =
             |what: &str, value: Option<f64>, shown: String, target: Option<(Target, &str)>| {
                 let (target_text, verdict) = match (target, value) {
