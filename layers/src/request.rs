@@ -86,26 +86,17 @@ impl Shed {
 
 /// Whether `err` or any error in its source chain is a [`Shed`].
 pub fn shed(err: &(dyn Error + 'static)) -> bool {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if e.is::<Shed>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
+    in_chain::<Shed>(err)
 }
 
 /// Whether `err` or any error in its source chain is a [`NeverSent`].
 pub fn never_sent(err: &(dyn Error + 'static)) -> bool {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if e.is::<NeverSent>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
+    in_chain::<NeverSent>(err)
+}
+
+/// Whether `err` or any error in its source chain is a `T`.
+fn in_chain<T: Error + 'static>(err: &(dyn Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |&e| e.source()).any(|e| e.is::<T>())
 }
 
 #[cfg(test)]

@@ -232,6 +232,25 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_gateways_own_refusals_are_not_held_against_the_backend() {
+        let (inner, calls) =
+            scripted(|_, _| ready(Err(crate::request::Shed::new("at max_processes").into())));
+        let layer = layer(threshold(3));
+        let handle = layer.handle();
+        let svc = layer.layer(inner);
+        for _ in 0..10 {
+            let err = call(&svc).await.unwrap_err();
+            assert!(crate::request::shed(&*err), "{err}");
+        }
+        assert_eq!(handle.state(), CircuitState::Closed);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            10,
+            "every call reached the service"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn opens_after_consecutive_failures_and_fails_fast_with_retry_after() {
         let down = Arc::new(AtomicBool::new(true));
         let (inner, calls) = switchable(down);
