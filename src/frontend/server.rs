@@ -121,6 +121,9 @@ fn cors(config: &Config) -> CorsLayer {
         HeaderName::from_static("mcp-session-id"),
         HeaderName::from_static("mcp-protocol-version"),
         HeaderName::from_static("last-event-id"),
+        // Stateless (2026-07-28) clients repeat the method and target in headers.
+        HeaderName::from_static("mcp-method"),
+        HeaderName::from_static("mcp-name"),
     ];
     CorsLayer::new()
         .allow_origin(origin)
