@@ -162,6 +162,10 @@ async fn discover_answers_with_every_version_and_results_carry_their_type() {
     assert_eq!(result["supportedVersions"][0], VERSION);
     assert!(result["capabilities"]["tools"].is_object());
     assert_eq!(
+        result["capabilities"]["resources"]["subscribe"], false,
+        "resource subscriptions over listen are not offered"
+    );
+    assert_eq!(
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
         "mcpmux"
     );

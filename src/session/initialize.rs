@@ -54,7 +54,9 @@ pub fn discover_result(members: &[Member]) -> Box<RawValue> {
         "capabilities": {
             "tools": { "listChanged": true },
             "prompts": { "listChanged": true },
-            "resources": { "listChanged": true, "subscribe": true },
+            // In this revision `subscribe` means resource subscriptions over
+            // `subscriptions/listen`, which the gateway does not offer yet.
+            "resources": { "listChanged": true, "subscribe": false },
             "completions": {},
             "logging": {},
         },
