@@ -137,6 +137,9 @@ async fn the_python_sdk_adopts_the_modern_era_and_every_flow_works() {
     assert!(summary["tools_after"]
         .as_array()
         .is_some_and(|t| t.contains(&json!("ex__late"))));
+    assert_eq!(summary["honored_resources"], json!(["example://readme"]));
+    assert_eq!(summary["touched"], json!(["updated"]));
+    assert_eq!(summary["resource_uri"], "example://readme", "{summary}");
     assert!(
         gateway.gateway().parked().is_empty(),
         "no call left waiting"
@@ -161,10 +164,7 @@ async fn discover_answers_with_every_version_and_results_carry_their_type() {
     assert_eq!(result["resultType"], "complete");
     assert_eq!(result["supportedVersions"][0], VERSION);
     assert!(result["capabilities"]["tools"].is_object());
-    assert_eq!(
-        result["capabilities"]["resources"]["subscribe"], false,
-        "resource subscriptions over listen are not offered"
-    );
+    assert_eq!(result["capabilities"]["resources"]["subscribe"], true);
     assert_eq!(
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
         "mcpmux"
@@ -486,5 +486,84 @@ async fn the_readme_discover_example_works_as_written() {
     let reply: Value =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(reply["result"]["supportedVersions"][0], VERSION, "{reply}");
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listen_stream_hears_its_resources_and_releases_them_when_it_goes() {
+    let gateway = start().await;
+    let url = gateway.url();
+    let params = json!({
+        "notifications": {
+            "toolsListChanged": true,
+            "resourceSubscriptions": ["example://readme", "nothing://here"],
+        },
+        "_meta": meta(json!({}), json!({})),
+    });
+    let body = json!({ "jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen", "params": params });
+    let mut stream = common::events::Events::open(
+        common::raw::client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", VERSION)
+            .header("mcp-method", "subscriptions/listen")
+            .body(body.to_string()),
+    )
+    .await;
+    assert_eq!(stream.content_type, "text/event-stream");
+    let (_, ack) = stream.next_message().await.expect("the acknowledgement");
+    assert_eq!(
+        ack["method"], "notifications/subscriptions/acknowledged",
+        "{ack}"
+    );
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({ "toolsListChanged": true, "resourceSubscriptions": ["example://readme"] }),
+        "only what a backend serves is honoured"
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "listen-1"
+    );
+
+    let touch = |id: u64| {
+        call_tool(
+            &url,
+            id,
+            "touch",
+            json!({ "uri": "example://readme" }),
+            meta(json!({}), json!({})),
+        )
+    };
+    assert_eq!(
+        text_of(&touch(1).await.message()),
+        "updated",
+        "the backend is subscribed"
+    );
+    let (_, update) = stream.next_message().await.expect("the update");
+    assert_eq!(
+        update["method"], "notifications/resources/updated",
+        "{update}"
+    );
+    assert_eq!(update["params"]["uri"], "example://readme");
+    assert_eq!(
+        update["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "listen-1"
+    );
+
+    // The client goes away: its watch is released and the backend unsubscribed.
+    drop(stream);
+    let mut id = 10;
+    common::poll_until(Duration::from_secs(60), "the backend unsubscribed", || {
+        id += 1;
+        let (gateway, touch) = (&gateway, &touch);
+        let id = id;
+        async move {
+            gateway.gateway().prune_listeners();
+            (text_of(&touch(id).await.message()) == "not subscribed").then_some(())
+        }
+    })
+    .await;
     gateway.stop().await;
 }

@@ -123,7 +123,7 @@ pub(super) async fn serve(
             StatusCode::OK,
             write_response(Some(&req.id), &Ok(gateway.discover())),
         ),
-        "subscriptions/listen" => listen::open(gateway, req, &checked.params),
+        "subscriptions/listen" => listen::open(gateway, req, &checked.params).await,
         _ => call(gateway, principal, headers, req, checked, accepted).await,
     }
 }

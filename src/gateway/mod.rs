@@ -8,7 +8,6 @@ pub mod change;
 mod error;
 pub mod inspect;
 pub mod link;
-pub mod listeners;
 mod local;
 pub mod meta;
 pub mod parked;
@@ -35,6 +34,7 @@ use crate::protocol::mcp::ListKind;
 use crate::protocol::{Id, JsonRpcRequest, Notification, RawJson, Request, Response};
 use crate::session::client::ClientInfo;
 use crate::session::events::{Budget, Window};
+use crate::session::listeners::Listeners;
 use crate::session::{
     initialize, CallContext, CallParts, NewSession, Session, SessionStore, UnknownAnswer, WayBack,
 };
@@ -69,8 +69,6 @@ struct Inner {
     window: Window,
     /// Modern-era calls waiting for their client's input.
     parked: Arc<parked::ParkedCalls>,
-    /// Modern-era clients' listen streams.
-    listeners: listeners::Listeners,
     /// Cancelled first at shutdown: listeners stop, streams end, calls in flight finish.
     shutdown: CancellationToken,
     /// Set at shutdown, so `/readyz` fails at once.
@@ -170,7 +168,6 @@ impl Gateway {
                 way_back,
                 window,
                 parked,
-                listeners: listeners::Listeners::default(),
                 shutdown,
                 draining: std::sync::atomic::AtomicBool::new(false),
             }
@@ -189,8 +186,53 @@ impl Gateway {
     }
 
     /// Modern-era clients' listen streams.
-    pub fn listeners(&self) -> &listeners::Listeners {
-        &self.inner.listeners
+    pub fn listeners(&self) -> &Listeners {
+        self.inner.way_back.listeners()
+    }
+
+    /// Subscribes the listen stream `watcher` to `uri`: the backend that serves it is
+    /// subscribed if nobody watched it yet. False when no shared backend serves the URI or the
+    /// backend refused (per-session backends have no connection a stateless stream could own).
+    pub async fn watch_resource(&self, watcher: &Arc<str>, uri: &str) -> bool {
+        let Some(backend) = self.catalog().view(None).resource(uri) else {
+            return false;
+        };
+        if backend.is_per_session() {
+            return false;
+        }
+        let subscriptions = self.inner.way_back.subscriptions();
+        if !subscriptions.add(backend.alias(), uri, watcher) {
+            return true;
+        }
+        let params = to_raw(&serde_json::json!({ "uri": uri }));
+        let req = JsonRpcRequest::new("resources/subscribe", Some(params));
+        match backend.service().oneshot(req).await {
+            Ok(response) if response.outcome.is_ok() => true,
+            refused => {
+                debug!(backend = %backend.alias(), uri, outcome = ?refused.map(|r| r.outcome), "listen: resources/subscribe refused");
+                subscriptions.remove(backend.alias(), uri, watcher);
+                false
+            }
+        }
+    }
+
+    /// Releases what listen streams whose clients went away watched (the session reaper
+    /// calls it every 30 s).
+    pub fn prune_listeners(&self) {
+        for watcher in self.listeners().prune() {
+            self.release_watches(&watcher);
+        }
+    }
+
+    /// Unsubscribes shared backends from the URIs only `watcher` watched.
+    fn release_watches(&self, watcher: &str) {
+        for (alias, uri) in self.inner.way_back.subscriptions().remove_session(watcher) {
+            if let Some(backend) = self.inner.registry.get(&alias) {
+                if !backend.is_per_session() {
+                    unsubscribe(backend, uri);
+                }
+            }
+        }
     }
 
     /// How much of each stream is kept (for a new stream).
@@ -444,7 +486,7 @@ async fn forward_list_changes(gateway: Gateway) {
         let kind = tokio::select! {
             k = changes.recv() => k,
             _ = gateway.inner.shutdown.cancelled() => {
-                gateway.inner.listeners.close_all();
+                gateway.listeners().close_all();
                 return;
             }
         };
@@ -455,7 +497,7 @@ async fn forward_list_changes(gateway: Gateway) {
         };
         let message = Bytes::from(write_notification(kind.changed_notification(), None));
         gateway.inner.way_back.broadcast(&message);
-        gateway.inner.listeners.list_changed(kind);
+        gateway.listeners().list_changed(kind);
     }
 }
 
@@ -466,6 +508,7 @@ async fn reap_sessions(gateway: Gateway) {
             _ = tick.tick() => {}
             _ = gateway.inner.shutdown.cancelled() => return,
         }
+        gateway.prune_listeners();
         let reaped = gateway.inner.sessions.reap_idle();
         if reaped > 0 {
             warn!(sessions = reaped, "ended idle sessions");

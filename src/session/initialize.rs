@@ -55,8 +55,8 @@ pub fn discover_result(members: &[Member]) -> Box<RawValue> {
             "tools": { "listChanged": true },
             "prompts": { "listChanged": true },
             // In this revision `subscribe` means resource subscriptions over
-            // `subscriptions/listen`, which the gateway does not offer yet.
-            "resources": { "listChanged": true, "subscribe": false },
+            // `subscriptions/listen`.
+            "resources": { "listChanged": true, "subscribe": true },
             "completions": {},
             "logging": {},
         },

@@ -5,6 +5,7 @@ pub mod call;
 pub mod client;
 pub mod events;
 pub mod initialize;
+pub mod listeners;
 pub mod log_levels;
 pub mod modern;
 pub mod outbound;

@@ -17,6 +17,7 @@ use tracing::{debug, warn};
 
 use super::call::CallContext;
 use super::client::Ask;
+use super::listeners::Listeners;
 use super::log_levels::{admits, LogLevels};
 use super::modern::ModernCall;
 use super::progress::{self, ProgressMap};
@@ -60,6 +61,7 @@ pub struct WayBack {
     progress: Arc<ProgressMap>,
     subscriptions: Arc<Subscriptions>,
     levels: Arc<LogLevels>,
+    listeners: Listeners,
     ask_timeout: Duration,
     roots_hints: Mutex<HashMap<Arc<str>, RootsHint>>,
 }
@@ -83,6 +85,7 @@ impl WayBack {
             progress: Arc::new(ProgressMap::default()),
             subscriptions: Arc::new(Subscriptions::default()),
             levels: Arc::new(LogLevels::default()),
+            listeners: Listeners::default(),
             ask_timeout,
             roots_hints: Mutex::new(HashMap::new()),
         }
@@ -96,6 +99,11 @@ impl WayBack {
     /// Resource subscriptions.
     pub fn subscriptions(&self) -> &Arc<Subscriptions> {
         &self.subscriptions
+    }
+
+    /// Modern-era clients' listen streams.
+    pub fn listeners(&self) -> &Listeners {
+        &self.listeners
     }
 
     /// Log levels across sessions.
@@ -246,7 +254,10 @@ impl WayBack {
                     continue;
                 }
             }
-            if let Some(session) = self.sessions.get(&id) {
+            if Listeners::is_watcher(&id) {
+                // A gone stream's watch is released by the gateway's next prune.
+                self.listeners.resource_updated(&id, n.params.as_deref());
+            } else if let Some(session) = self.sessions.get(&id) {
                 session.outbound().get_stream().push(message.clone());
             }
         }

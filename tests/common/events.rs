@@ -60,7 +60,8 @@ impl Events {
         Self::open(request).await
     }
 
-    async fn open(request: reqwest::RequestBuilder) -> Events {
+    /// Sends `request` and opens its reply.
+    pub async fn open(request: reqwest::RequestBuilder) -> Events {
         // No overall timeout: streams stay open as long as the test reads them.
         let response = request
             .timeout(Duration::from_secs(3600))

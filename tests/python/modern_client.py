@@ -8,7 +8,8 @@ The gateway fronts the built-in example server under the prefix `ex`. The client
 `ex__progress` with a progress callback, `ex__log` with a log level, and `ex__ask` for
 sampling, elicitation and roots (each reaches the client as an `InputRequiredResult` that the
 SDK answers with its callbacks and retries), then opens a `subscriptions/listen` stream for
-tools and sees `ex__add_tool` change the list. Prints a JSON summary on stdout. Exit 3: the
+tools and sees `ex__add_tool` change the list, and one for a resource that `ex__touch`
+updates. Prints a JSON summary on stdout. Exit 3: the
 `mcp` package is not importable.
 """
 
@@ -108,6 +109,13 @@ async def run(url):
                 break
         tools = await client.list_tools()
         summary["tools_after"] = sorted(t.name for t in tools.tools)
+        async with client.listen(resource_subscriptions=["example://readme"]) as subscription:
+            summary["honored_resources"] = list(subscription.honored.resource_subscriptions or [])
+            summary["touched"] = texts(await client.call_tool("ex__touch", {"uri": "example://readme"}))
+            async for event in subscription:
+                summary["resource_event"] = type(event).__name__
+                summary["resource_uri"] = str(getattr(event, "uri", ""))
+                break
     return summary
 
 

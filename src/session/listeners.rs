@@ -1,6 +1,9 @@
 //! Modern-era clients' `subscriptions/listen` streams: each asked for some kinds of
-//! `list_changed`, and hears exactly those, tagged with its subscription id.
+//! `list_changed` and some resources, and hears exactly those, tagged with its subscription id.
+//! A stream watches resources under a watcher id of its own (`listen-N`) in the same
+//! `Subscriptions` that sessions use, so backends are subscribed once for everyone.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use bytes::Bytes;
@@ -8,8 +11,14 @@ use serde_json::value::RawValue;
 
 use crate::protocol::jsonrpc::{to_raw, write_notification, write_response};
 use crate::protocol::mcp::ListKind;
-use crate::protocol::{Id, RawJson};
+use crate::protocol::{Id, RawJson, RawObject};
 use crate::session::events::EventLog;
+
+/// Numbers of listen streams, for their watcher ids.
+static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
+
+/// The watcher-id prefix of listen streams (session ids never start with it).
+const WATCHER_PREFIX: &str = "listen-";
 
 /// `_meta` key naming the listen request a notification belongs to.
 pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
@@ -34,8 +43,9 @@ impl Filter {
         }
     }
 
-    /// The filter as the acknowledgement names it: only what is honoured.
-    pub fn to_json(self) -> serde_json::Value {
+    /// The filter as the acknowledgement names it: only what is honoured, with the resources
+    /// it watches.
+    pub fn to_json(self, resources: &[String]) -> serde_json::Value {
         let mut out = serde_json::Map::new();
         for (key, on) in [
             ("toolsListChanged", self.tools),
@@ -46,6 +56,9 @@ impl Filter {
                 out.insert(key.into(), serde_json::Value::Bool(true));
             }
         }
+        if !resources.is_empty() {
+            out.insert("resourceSubscriptions".into(), resources.into());
+        }
         serde_json::Value::Object(out)
     }
 }
@@ -54,6 +67,7 @@ impl Filter {
 #[derive(Debug)]
 struct Listener {
     id: Id,
+    watcher: Arc<str>,
     filter: Filter,
     /// Weak: the stream's response body owns it, and a client that goes away takes it along.
     log: Weak<EventLog>,
@@ -68,19 +82,72 @@ pub struct Listeners {
 // === impl Listeners ===
 
 impl Listeners {
-    /// Registers a stream for the listen request `id`.
-    pub fn add(&self, id: Id, filter: Filter, log: &Arc<EventLog>) {
+    /// A watcher id for a new stream's resource subscriptions.
+    pub fn new_watcher() -> Arc<str> {
+        format!(
+            "{WATCHER_PREFIX}{}",
+            NEXT_LISTENER.fetch_add(1, Ordering::Relaxed)
+        )
+        .into()
+    }
+
+    /// Whether `watcher` names a listen stream rather than a session.
+    pub fn is_watcher(watcher: &str) -> bool {
+        watcher.starts_with(WATCHER_PREFIX)
+    }
+
+    /// Registers a stream for the listen request `id`, watching resources as `watcher`.
+    pub fn add(&self, id: Id, watcher: Arc<str>, filter: Filter, log: &Arc<EventLog>) {
         self.lock().push(Listener {
             id,
+            watcher,
             filter,
             log: Arc::downgrade(log),
         });
     }
 
+    /// Sends a backend's `notifications/resources/updated` to the stream `watcher`, tagged.
+    /// False when that stream is gone.
+    pub fn resource_updated(&self, watcher: &str, params: Option<&RawValue>) -> bool {
+        let list = self.lock();
+        let Some((listener, log)) = list
+            .iter()
+            .filter(|l| &*l.watcher == watcher)
+            .find_map(|l| l.log.upgrade().map(|log| (l, log)))
+        else {
+            return false;
+        };
+        let mut object = params
+            .and_then(|p| RawObject::parse(p).ok())
+            .unwrap_or_default();
+        object.set(
+            "_meta",
+            to_raw(&serde_json::json!({ META_SUBSCRIPTION_ID: &listener.id })),
+        );
+        log.push(Bytes::from(write_notification(
+            "notifications/resources/updated",
+            Some(&object.to_raw()),
+        )));
+        true
+    }
+
+    /// Forgets the streams whose clients went away; returns their watcher ids, so their
+    /// resource subscriptions can be released.
+    pub fn prune(&self) -> Vec<Arc<str>> {
+        let mut gone = Vec::new();
+        self.lock().retain(|l| {
+            let live = l.log.strong_count() > 0;
+            if !live {
+                gone.push(l.watcher.clone());
+            }
+            live
+        });
+        gone
+    }
+
     /// Tells every stream that asked for `kind`.
     pub fn list_changed(&self, kind: ListKind) {
-        let mut list = self.lock();
-        list.retain(|l| l.log.strong_count() > 0);
+        let list = self.lock();
         for listener in list.iter().filter(|l| l.filter.wants(kind)) {
             if let Some(log) = listener.log.upgrade() {
                 let params = tagged(&listener.id, serde_json::Map::new());
@@ -151,7 +218,7 @@ mod tests {
             tools: true,
             ..Filter::default()
         };
-        listeners.add(Id::Number(7), filter, &log);
+        listeners.add(Id::Number(7), Listeners::new_watcher(), filter, &log);
         listeners.list_changed(ListKind::Prompts);
         listeners.list_changed(ListKind::Tools);
         let Next::Event(_, first) = reader.next().await else {
@@ -174,9 +241,14 @@ mod tests {
     fn a_gone_stream_is_forgotten() {
         let listeners = Listeners::default();
         let log = Arc::new(EventLog::new(1, Window::default()));
-        listeners.add(Id::Number(1), Filter::default(), &log);
+        let watcher = Listeners::new_watcher();
+        assert!(Listeners::is_watcher(&watcher));
+        listeners.add(Id::Number(1), watcher.clone(), Filter::default(), &log);
+        assert!(listeners.resource_updated(&watcher, None));
         assert_eq!(listeners.len(), 1);
         drop(log);
         assert!(listeners.is_empty());
+        assert!(!listeners.resource_updated(&watcher, None));
+        assert_eq!(listeners.prune(), vec![watcher]);
     }
 }
