@@ -241,15 +241,7 @@ fn main() {
         v("synonyms 0.6", &|t| t.synonym_weight = 0.6);
         v("synonyms 1.0", &|t| t.synonym_weight = 1.0);
         v("all fields weight 1", &|t| {
-            let w = &mut t.weights;
-            (
-                w.name,
-                w.namespace,
-                w.title,
-                w.description,
-                w.argument_names,
-                w.argument_docs,
-            ) = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0);
+            t.weights = FieldWeights::uniform(1.0);
         });
         v("description only", &|t| {
             let w = &mut t.weights;
@@ -297,15 +289,7 @@ fn main() {
             t.stem = false;
             t.stop_words = false;
             t.synonym_weight = 0.0;
-            let w = &mut t.weights;
-            (
-                w.name,
-                w.namespace,
-                w.title,
-                w.description,
-                w.argument_names,
-                w.argument_docs,
-            ) = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0);
+            t.weights = FieldWeights::uniform(1.0);
         });
         println!("\nablations (dev = even queries, held = odd queries)");
         for (label, tuning) in &variants {

@@ -52,24 +52,30 @@ fn default_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-fn start(args: StartArgs) -> ExitCode {
-    let loaded = match config::load(args.config.as_deref(), &args.overrides()) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("mcpmux: {e}");
-            return ExitCode::from(2);
-        }
-    };
+/// Loads the config and builds the runtime it asks for; on failure, the exit code (2 for a
+/// config error) after saying why on stderr.
+fn load_with_runtime(
+    path: Option<&std::path::Path>,
+    overrides: &config::Overrides,
+) -> Result<(config::Loaded, runtime::Shape, tokio::runtime::Runtime), ExitCode> {
+    let loaded = config::load(path, overrides).map_err(|e| {
+        eprintln!("mcpmux: {e}");
+        ExitCode::from(2)
+    })?;
     let shape =
         runtime::Shape::for_setting(loaded.config.worker_threads, runtime::available_cores());
-    let runtime = match shape.build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mcpmux: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(serve(loaded, args.overrides(), shape))
+    let runtime = shape.build().map_err(|e| {
+        eprintln!("mcpmux: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })?;
+    Ok((loaded, shape, runtime))
+}
+
+fn start(args: StartArgs) -> ExitCode {
+    match load_with_runtime(args.config.as_deref(), &args.overrides()) {
+        Ok((loaded, shape, runtime)) => runtime.block_on(serve(loaded, args.overrides(), shape)),
+        Err(code) => code,
+    }
 }
 
 async fn serve(
@@ -148,21 +154,9 @@ fn stdio(config: Option<std::path::PathBuf>, log_level: Option<String>) -> ExitC
         log_level,
         ..config::Overrides::default()
     };
-    let loaded = match config::load(config.as_deref(), &overrides) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("mcpmux: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let shape =
-        runtime::Shape::for_setting(loaded.config.worker_threads, runtime::available_cores());
-    let runtime = match shape.build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mcpmux: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (loaded, _, runtime) = match load_with_runtime(config.as_deref(), &overrides) {
+        Ok(ready) => ready,
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         telemetry::init(&loaded.config.log_level, loaded.config.json_logs, None);

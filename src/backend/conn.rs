@@ -283,7 +283,7 @@ pub fn dispatch(wiring: &Wiring, conn: &Arc<Conn>, bytes: &Bytes) {
 fn notification(wiring: &Wiring, conn: &Arc<Conn>, n: Notification) {
     if &*n.method == "notifications/cancelled" {
         // The backend withdrew a request it sent to a client.
-        if let Some(id) = cancelled_request(&n) {
+        if let Some(id) = crate::protocol::mcp::cancelled_request_id(n.params.as_deref()) {
             if let Some(task) = conn.lock_asks().remove(&id) {
                 task.abort();
             }
@@ -324,17 +324,6 @@ fn ask_client(wiring: &Wiring, conn: &Arc<Conn>, req: Request) {
             .await;
     });
     asks.insert(id, task.abort_handle());
-}
-
-fn cancelled_request(n: &Notification) -> Option<Id> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Cancelled {
-        request_id: Id,
-    }
-    serde_json::from_str::<Cancelled>(n.params.as_deref()?.get())
-        .ok()
-        .map(|c| c.request_id)
 }
 
 /// Tells the backend the level to log at, in the background.
@@ -425,11 +414,32 @@ pub struct Serving<'a> {
     pub connect_timeout: Duration,
     /// Which connection of the backend this is.
     pub generation: u64,
+    /// The task writing `conn`'s queue to the wire; stopped when the connection ends.
+    pub writer: tokio::task::JoinHandle<()>,
 }
 
 /// Initializes a fresh connection, publishes it, and serves it until its reader ends (the
 /// backend went away), the backend stops, it is wedged, or a health check asks for a restart.
+/// Then the writer stops and the calls still in flight fail.
 pub async fn serve(
+    serving: Serving<'_>,
+    wiring: &Wiring,
+    link: &watch::Sender<Link<Conn>>,
+    conn: &Arc<Conn>,
+    reader: tokio::task::JoinHandle<String>,
+) -> Ended {
+    let kind = serving.kind;
+    let writer = serving.writer.abort_handle();
+    let ended = serve_until_ended(serving, wiring, link, conn, reader).await;
+    writer.abort();
+    let lost = conn.fail_all();
+    if lost > 0 {
+        warn!(backend = %wiring.backend.alias, calls = lost, "{kind} backend dropped with calls in flight");
+    }
+    ended
+}
+
+async fn serve_until_ended(
     serving: Serving<'_>,
     wiring: &Wiring,
     link: &watch::Sender<Link<Conn>>,

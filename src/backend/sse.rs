@@ -215,25 +215,20 @@ async fn connect_once(
         "closed the event stream".to_string()
     });
     let target = spec.url.to_string();
-    let ended = conn::serve(
+    conn::serve(
         conn::Serving {
             kind: "SSE",
             target: &target,
             connect_timeout: spec.connect_timeout,
             generation,
+            writer,
         },
         wiring,
         link,
         &conn,
         reader,
     )
-    .await;
-    writer.abort();
-    let lost = conn.fail_all();
-    if lost > 0 {
-        warn!(backend = %alias, calls = lost, "SSE backend dropped with calls in flight");
-    }
-    ended
+    .await
 }
 
 /// Whether a response body is an event stream.

@@ -73,7 +73,6 @@ async fn connect_once(
     link: &watch::Sender<Link<Conn>>,
     generation: u64,
 ) -> Ended {
-    let alias = wiring.backend.alias.clone();
     let mut request = match spec.url.as_str().into_client_request() {
         Ok(request) => request,
         Err(e) => return Ended::Down(format!("url `{}`: {e}", spec.url)),
@@ -115,7 +114,9 @@ async fn connect_once(
     ));
     let writer = tokio::spawn(async move {
         while let Some(message) = writer_rx.recv().await {
-            let text = String::from_utf8_lossy(&message).into_owned();
+            // The queue holds the gateway's own JSON, always UTF-8: no copy.
+            let text = String::from_utf8(message)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
             if sink.send(Frame::Text(text.into())).await.is_err() {
                 return;
             }
@@ -148,23 +149,18 @@ async fn connect_once(
         }
         "closed the connection".to_string()
     });
-    let ended = conn::serve(
+    conn::serve(
         conn::Serving {
             kind: "WebSocket",
             target: &spec.url,
             connect_timeout: spec.connect_timeout,
             generation,
+            writer,
         },
         wiring,
         link,
         &conn,
         reader,
     )
-    .await;
-    writer.abort();
-    let lost = conn.fail_all();
-    if lost > 0 {
-        warn!(backend = %alias, calls = lost, "WebSocket backend dropped with calls in flight");
-    }
-    ended
+    .await
 }

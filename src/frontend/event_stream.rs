@@ -69,15 +69,29 @@ pub fn response(
         finished: false,
         on_cut,
     };
-    let events = stream::unfold(state, |mut state| async move {
+    streaming(stream::unfold(state, |mut state| async move {
         let frame = state.next_frame().await?;
-        Some((Ok::<_, Infallible>(http_body::Frame::data(frame)), state))
-    });
-    let mut response = Response::new(
-        StreamBody::new(events)
+        Some((frame, state))
+    }))
+}
+
+/// An event-stream response whose body is `frames`, as they come.
+pub fn streaming<S>(frames: S) -> Response<Body>
+where
+    S: futures_util::Stream<Item = Bytes> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let frames = frames.map(|frame| Ok::<_, Infallible>(http_body::Frame::data(frame)));
+    with_headers(
+        StreamBody::new(frames)
             .map_err(|never| match never {})
             .boxed_unsync(),
-    );
+    )
+}
+
+/// `body` as an event stream: its content type, and no caching.
+pub fn with_headers(body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -37,7 +37,9 @@ use crate::protocol::error_codes::{
 };
 use crate::protocol::jsonrpc::{to_raw, write_response};
 use crate::protocol::mcp::{LogLevel, LEGACY_VERSIONS, MODERN_VERSIONS, SUPPORTED_VERSIONS};
-use crate::protocol::{ErrorObject, Id, Message, Outcome, RawJson, RawObject, Request};
+use crate::protocol::{
+    ClientParams, ErrorObject, Id, Message, Outcome, RawJson, RawObject, Request,
+};
 use crate::session::client::ClientCaps;
 use crate::session::{CallContext, ModernCall, PendingInput};
 
@@ -338,9 +340,9 @@ async fn call(
     checked: Checked,
     accepted: Accepted,
 ) -> Response<Body> {
-    let id = req.id.clone();
-    let cacheable = cache_hint(&req.method);
-    let target = named_by(&req.method).and_then(|member| {
+    let Request { id, method, params } = req;
+    let cacheable = cache_hint(&method);
+    let target = named_by(&method).and_then(|member| {
         checked
             .params
             .get(member)
@@ -348,14 +350,14 @@ async fn call(
     });
     let binding = Binding {
         principal: principal.name.clone(),
-        method: req.method.clone(),
+        method: method.clone(),
         target: target.map(Into::into),
     };
     let state = checked
         .params
         .get("requestState")
         .and_then(|v| serde_json::from_str::<String>(v.get()).ok());
-    if let Some(state) = state.filter(|_| named_by(&req.method).is_some()) {
+    if let Some(state) = state.filter(|_| named_by(&method).is_some()) {
         return resume(
             gateway,
             id,
@@ -384,7 +386,8 @@ async fn call(
             .map(|parent| (parent, headers.get("tracestate").cloned())),
         modern: Some(modern),
     };
-    match gateway.call(req, inbound) {
+    let read = params.map(|raw| ClientParams::new(raw, checked.params));
+    match gateway.call_read(id.clone(), method, read, inbound) {
         Ok(call) => {
             drive(
                 gateway,

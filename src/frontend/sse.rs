@@ -4,15 +4,12 @@
 //! as long as the stream does.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
+use http::{Request, Response, StatusCode};
 use rand::RngCore;
 use tracing::info;
 
@@ -78,19 +75,10 @@ pub fn open(gateway: &Gateway, streams: &Arc<Streams>, principal: Principal) -> 
             link,
         },
     };
-    let events = stream::unfold(state, |mut state| async move {
+    super::event_stream::streaming(stream::unfold(state, |mut state| async move {
         let frame = state.next_frame().await?;
-        Some((Ok::<_, Infallible>(http_body::Frame::data(frame)), state))
-    });
-    let mut response = Response::new(
-        StreamBody::new(events)
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+        Some((frame, state))
+    }))
 }
 
 /// `POST /messages?sessionId=...`: one message from the client; its answer goes on the stream.

@@ -407,22 +407,11 @@ fn admits(range: &str, media: &str) -> bool {
 }
 
 pub(super) fn sse_single(payload: Vec<u8>) -> Response<Body> {
-    sse_with(body::full(event_stream::event(None, &payload)))
+    event_stream::with_headers(body::full(event_stream::event(None, &payload)))
 }
 
 fn sse_empty() -> Response<Body> {
-    sse_with(body::empty())
-}
-
-fn sse_with(body: Body) -> Response<Body> {
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    );
-    response
+    event_stream::with_headers(body::empty())
 }
 
 /// GET: the session's stream of what belongs to no call, or, with `Last-Event-ID`, the rest

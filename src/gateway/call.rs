@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use super::{CallError, Gateway};
 use crate::protocol::jsonrpc::raw_string;
 use crate::protocol::mcp::LogLevel;
-use crate::protocol::{ClientParams, JsonRpcRequest, RawJson, RawObject, Request};
+use crate::protocol::{ClientParams, Id, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
 use crate::session::{CallContext, CallGuard, CallParts, ModernCall, Session};
 use crate::telemetry::metrics as metrics_names;
@@ -205,13 +205,24 @@ impl Gateway {
     /// Starts a client request. Fails at once when its params cannot be read.
     pub fn call(&self, request: Request, inbound: Inbound) -> Result<Call, CallError> {
         let Request { id, method, params } = request;
-        let mut parsed = match params {
+        let parsed = match params {
             Some(raw) => {
                 let object = RawObject::parse(&raw).map_err(|e| CallError::params(&method, e))?;
                 Some(ClientParams::new(raw, object))
             }
             None => None,
         };
+        self.call_read(id, method, parsed, inbound)
+    }
+
+    /// Starts a client request whose params the frontend has already read once.
+    pub fn call_read(
+        &self,
+        id: Id,
+        method: Box<str>,
+        mut parsed: Option<ClientParams>,
+        inbound: Inbound,
+    ) -> Result<Call, CallError> {
         let meta = match parsed.as_ref().and_then(|p| p.object().get("_meta")) {
             Some(raw) if raw.get() != "null" => Some((
                 raw.to_owned(),

@@ -31,7 +31,7 @@ use crate::backend::{http_client, Backend, Health, Registry, StartContext};
 use crate::config::Config;
 use crate::protocol::jsonrpc::{to_raw, write_notification};
 use crate::protocol::mcp::ListKind;
-use crate::protocol::{Id, JsonRpcRequest, Notification, RawJson, Request, Response};
+use crate::protocol::{JsonRpcRequest, Notification, RawJson, Request, Response};
 use crate::session::client::ClientInfo;
 use crate::session::events::{Budget, Window};
 use crate::session::listeners::Listeners;
@@ -220,18 +220,7 @@ impl Gateway {
     /// calls it every 30 s).
     pub fn prune_listeners(&self) {
         for watcher in self.listeners().prune() {
-            self.release_watches(&watcher);
-        }
-    }
-
-    /// Unsubscribes shared backends from the URIs only `watcher` watched.
-    fn release_watches(&self, watcher: &str) {
-        for (alias, uri) in self.inner.way_back.subscriptions().remove_session(watcher) {
-            if let Some(backend) = self.inner.registry.get(&alias) {
-                if !backend.is_per_session() {
-                    unsubscribe(backend, uri);
-                }
-            }
+            release_watches(&self.inner, &watcher);
         }
     }
 
@@ -335,16 +324,7 @@ impl Gateway {
     }
 
     fn cancelled(&self, session: &Session, n: &Notification) {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Cancelled {
-            request_id: Id,
-        }
-        let id = n
-            .params
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<Cancelled>(p.get()).ok())
-            .map(|c| c.request_id);
+        let id = crate::protocol::mcp::cancelled_request_id(n.params.as_deref());
         match id {
             Some(id) if session.cancel_call(&id) => {
                 debug!(session = %session.id, request = %id, "call cancelled by the client")
@@ -422,16 +402,21 @@ impl Gateway {
             .on_end(Arc::new(move |session: &Arc<Session>| {
                 let Some(inner) = weak.upgrade() else { return };
                 inner.way_back.levels().change(session.log_level(), None);
-                for (alias, uri) in inner.way_back.subscriptions().remove_session(&session.id) {
-                    let Some(backend) = inner.registry.get(&alias) else {
-                        continue;
-                    };
-                    if backend.is_per_session() {
-                        continue;
-                    }
-                    unsubscribe(backend, uri);
-                }
+                release_watches(&inner, &session.id);
             }));
+    }
+}
+
+/// Forgets what `watcher` (a session or a listen stream) watched, and unsubscribes shared
+/// backends from the URIs nobody else watches (a per-session backend's connection ends with
+/// its session anyway).
+fn release_watches(inner: &Inner, watcher: &str) {
+    for (alias, uri) in inner.way_back.subscriptions().remove_session(watcher) {
+        if let Some(backend) = inner.registry.get(&alias) {
+            if !backend.is_per_session() {
+                unsubscribe(backend, uri);
+            }
+        }
     }
 }
 

@@ -30,6 +30,18 @@ pub fn negotiate_version(requested: &str) -> &'static str {
         .unwrap_or(LATEST_LEGACY)
 }
 
+/// The `requestId` a `notifications/cancelled` names, if its params hold one.
+pub fn cancelled_request_id(params: Option<&RawValue>) -> Option<super::Id> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cancelled {
+        request_id: super::Id,
+    }
+    serde_json::from_str::<Cancelled>(params?.get())
+        .ok()
+        .map(|c| c.request_id)
+}
+
 /// `initialize` params as sent by a client.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

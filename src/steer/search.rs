@@ -111,6 +111,33 @@ pub struct FieldWeights {
     pub argument_docs: f32,
 }
 
+impl FieldWeights {
+    /// Every field weighted `w`.
+    pub fn uniform(w: f32) -> FieldWeights {
+        FieldWeights {
+            name: w,
+            namespace: w,
+            title: w,
+            description: w,
+            argument_names: w,
+            argument_docs: w,
+        }
+    }
+
+    /// The weights in field order (name, namespace, title, description, argument names,
+    /// argument docs).
+    fn by_field(self) -> [f32; 6] {
+        [
+            self.name,
+            self.namespace,
+            self.title,
+            self.description,
+            self.argument_names,
+            self.argument_docs,
+        ]
+    }
+}
+
 /// Ranking knobs; [`Tuning::default`] is the measured choice (see the tests and the corpus
 /// measurement that ship with this module).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -316,15 +343,7 @@ impl SearchIndex {
         let mut fill = offsets.clone();
         let mut post_docs = vec![0u32; entries.len()];
         let mut post_weights = vec![0f32; entries.len()];
-        let w = tuning.weights;
-        let weights = [
-            w.name,
-            w.namespace,
-            w.title,
-            w.description,
-            w.argument_names,
-            w.argument_docs,
-        ];
+        let weights = tuning.weights.by_field();
         let n = doc_count as f32;
         let idf: Vec<f32> = offsets
             .windows(2)

@@ -380,16 +380,8 @@ impl GatewayProcess {
 
     /// Sends SIGTERM (what Kubernetes sends) and waits for the exit status.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM failed");
-        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("the gateway exits within 30s of SIGTERM")
-            .expect("wait for the gateway")
+        self.signal_terminate();
+        self.wait_exit(Duration::from_secs(30)).await
     }
 }
 

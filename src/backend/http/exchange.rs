@@ -17,6 +17,7 @@ use super::slot::{BackendSession, Slot};
 use super::{Shared, MAX_REPLY_BYTES, PROTOCOL_VERSION, SESSION_ID};
 use crate::backend::error::BackendError;
 use crate::backend::http_pool::PooledBody;
+use crate::backend::sse::is_event_stream;
 use crate::backend::sse_limit::EventLimit;
 use crate::protocol::jsonrpc::{to_raw, write_notification, write_request, write_response};
 use crate::protocol::{Id, JsonRpcRequest, Message, Notification, Outcome, Request};
@@ -364,7 +365,7 @@ fn notification(
 ) {
     if &*n.method == "notifications/cancelled" {
         // The backend withdrew a request it sent to a client.
-        if let Some(request_id) = cancelled_request(&n) {
+        if let Some(request_id) = crate::protocol::mcp::cancelled_request_id(n.params.as_deref()) {
             let key = (session.id.clone(), request_id);
             if let Some(task) = shared.lock_asks().remove(&key) {
                 task.abort();
@@ -418,24 +419,6 @@ fn ask_client(
         post_bytes(&task_shared, &task_session, answer).await;
     });
     asks.insert(key, task.abort_handle());
-}
-
-fn cancelled_request(n: &Notification) -> Option<Id> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Cancelled {
-        request_id: Id,
-    }
-    serde_json::from_str::<Cancelled>(n.params.as_deref()?.get())
-        .ok()
-        .map(|c| c.request_id)
-}
-
-pub(super) fn is_event_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"))
 }
 
 /// An HTTP error status from the backend. The body is not read into the error: a backend that

@@ -12,10 +12,11 @@ use http::{HeaderMap, Method, StatusCode};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use super::exchange::{build, dispatch, is_event_stream};
+use super::exchange::{build, dispatch};
 use super::slot::{BackendSession, Slot};
 use super::{Shared, MAX_REPLY_BYTES};
 use crate::backend::backoff::Backoff;
+use crate::backend::sse::is_event_stream;
 use crate::backend::sse_limit::EventLimit;
 use crate::protocol::Message;
 
