@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod session;
 pub mod steer;
 pub mod telemetry;
+pub mod util;
 
 /// The error type at the edges where layers meet, as in tower.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -16,8 +16,10 @@ use crate::protocol::mcp::LogLevel;
 use crate::protocol::{ClientParams, Id, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
 use crate::session::{CallContext, CallGuard, CallParts, ModernCall, Session};
+use crate::telemetry::call_metrics::CallLabels;
 use crate::telemetry::metrics as metrics_names;
 use crate::telemetry::otel;
+use crate::util::watched::{watched, Either};
 use tracing::Instrument;
 
 const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
@@ -133,32 +135,34 @@ impl Audit {
                 (edge.kind.label(), Some(edge.error.code))
             }
         };
-        metrics::counter!(metrics_names::REQUESTS, "method" => self.method, "backend" => backend.to_string(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!(metrics_names::REQUEST_DURATION, "method" => self.method, "backend" => backend.to_string())
-            .record(took.as_secs_f64());
+        crate::telemetry::call_metrics::record(
+            CallLabels {
+                method: self.method,
+                backend: routed.map(|r| &r.backend),
+                tool: routed.and_then(|r| r.tool.as_ref()),
+                outcome,
+            },
+            took,
+        );
         if self.method != "tools/call" {
             return;
         }
-        // The tool label is the backend's own name, bounded by the catalog; an unknown name
-        // never becomes a label.
-        let tool = routed.and_then(|r| r.tool.as_deref()).unwrap_or("unknown");
-        metrics::counter!(metrics_names::TOOL_CALLS, "backend" => backend.to_string(), "tool" => tool.to_string(), "outcome" => outcome)
-            .increment(1);
         let session = ctx.session().map(|s| &*s.id);
         let principal = ctx.principal().map(|p| &**p);
         let exposed = self.tool.as_deref().unwrap_or("");
-        let duration_ms = took.as_secs_f64() * 1000.0;
+        // Whole microseconds: as precise as the clock is useful, and short to print.
+        let duration_ms = took.as_micros() as f64 / 1000.0;
         match &self.arguments {
             Some(arguments) => tracing::info!(
                 target: "mcpmux::audit",
-                principal, session, tool = exposed, backend, outcome, duration_ms, error_code = code,
-                arguments = arguments.get(),
+                principal, session, tool = exposed, backend, outcome,
+                duration_ms, error_code = code, arguments = arguments.get(),
                 "tool call"
             ),
             None => tracing::info!(
                 target: "mcpmux::audit",
-                principal, session, tool = exposed, backend, outcome, duration_ms, error_code = code,
+                principal, session, tool = exposed, backend, outcome,
+                duration_ms, error_code = code,
                 "tool call"
             ),
         }
@@ -309,10 +313,15 @@ impl Gateway {
                 let started = Instant::now();
                 let _call = CallGuard::start(&future_ctx);
                 let _progress: Option<ProgressGuard> = progress;
-                let result = tokio::select! {
-                    biased;
-                    _ = future_ctx.cancel_token().cancelled() => Err(CallError::Cancelled),
-                    result = steer.oneshot(req) => result,
+                // The cancellation is looked at only when it fires, not on every wake of the
+                // call (see `util::watched`); a call cancelled before it starts is not sent.
+                let result = if future_ctx.cancel_token().is_cancelled() {
+                    Err(CallError::Cancelled)
+                } else {
+                    match watched(steer.oneshot(req), future_ctx.cancel_token().cancelled()).await {
+                        Either::Main(result) => result,
+                        Either::Watcher(()) => Err(CallError::Cancelled),
+                    }
                 };
                 audit.record(&future_ctx, started.elapsed(), &result);
                 record_outcome(&future_ctx, &result);

@@ -91,6 +91,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
     Ok(handle)
 }
 
+/// Whether [`install`] has run: metric handles taken before it go nowhere.
+pub fn installed() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// The exposition text, if the recorder is installed.
 pub fn render() -> Option<String> {
     HANDLE.get().map(PrometheusHandle::render)

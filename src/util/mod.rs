@@ -1,0 +1,3 @@
+//! Small building blocks with no gateway knowledge.
+
+pub mod watched;
