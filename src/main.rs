@@ -15,7 +15,13 @@ use mcpmux::cli::{Cli, Command, StartArgs, EXAMPLE_CONFIG, EXAMPLE_JSON};
 use mcpmux::{config, example_server, run, runtime, telemetry};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let code = run_command(Cli::parse());
+    // Log lines still in the buffer (see `telemetry::log_writer`).
+    telemetry::log_writer::flush();
+    code
+}
+
+fn run_command(cli: Cli) -> ExitCode {
     match cli.command {
         None => start(cli.start),
         Some(Command::Start(args)) => {

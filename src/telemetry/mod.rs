@@ -3,8 +3,10 @@
 
 pub mod call_metrics;
 pub mod log_stream;
+pub mod log_writer;
 pub mod logs;
 pub mod metrics;
 pub mod otel;
+pub mod plain_fields;
 
 pub use logs::init;
