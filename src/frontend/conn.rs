@@ -28,13 +28,13 @@ use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::body::Body;
 use super::prefixed::Prefixed;
+use crate::util::watched::{watched, Either};
 use crate::BoxError;
 
 /// The HTTP/2 connection preface.
@@ -157,13 +157,22 @@ where
     C: Future<Output = Result<(), E>>,
 {
     tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => return result,
-        _ = activity.idle_for(deadlines.idle) => {
-            debug!(idle = ?deadlines.idle, "connection idle; closing it");
-            metrics::counter!(crate::telemetry::metrics::CONNECTIONS_TIMED_OUT, "phase" => "idle").increment(1);
+    // The connection wakes for every request; the idle timer and shutdown are looked at only
+    // when they fire (see `util::watched`).
+    let watcher = async {
+        tokio::select! {
+            _ = activity.idle_for(deadlines.idle) => true,
+            _ = shutdown.cancelled() => false,
         }
-        _ = shutdown.cancelled() => {}
+    };
+    match watched(conn.as_mut(), watcher).await {
+        Either::Main(result) => return result,
+        Either::Watcher(true) => {
+            debug!(idle = ?deadlines.idle, "connection idle; closing it");
+            metrics::counter!(crate::telemetry::metrics::CONNECTIONS_TIMED_OUT, "phase" => "idle")
+                .increment(1);
+        }
+        Either::Watcher(false) => {}
     }
     graceful(conn.as_mut());
     match tokio::time::timeout(deadlines.drain, conn).await {
@@ -173,11 +182,15 @@ where
 }
 
 /// Requests in flight on a connection, and since when it has had none.
+///
+/// Requests only touch two atomics; the idle check wakes once per `connection_idle_timeout`
+/// and looks at them, rather than being woken by every request (which cost a timer
+/// re-registration and two wake-ups per request).
 struct Activity {
     epoch: Instant,
     in_flight: AtomicUsize,
+    /// When the last request ended, in milliseconds since `epoch`.
     idle_since: AtomicU64,
-    changed: Notify,
 }
 
 impl Activity {
@@ -186,36 +199,30 @@ impl Activity {
             epoch: Instant::now(),
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
-            changed: Notify::new(),
         }
     }
 
     fn start(self: &Arc<Self>) -> ActiveGuard {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.changed.notify_waiters();
         ActiveGuard(self.clone())
     }
 
     /// Resolves once the connection has had no request in flight for `limit`.
     async fn idle_for(&self, limit: Duration) {
         loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.in_flight.load(Ordering::Acquire) > 0 {
-                notified.await;
-                continue;
-            }
-            let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
-            let deadline = self.epoch + since + limit;
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => {
-                    if self.in_flight.load(Ordering::Acquire) == 0 {
-                        return;
-                    }
+            let wake_at = if self.in_flight.load(Ordering::Acquire) > 0 {
+                // Busy: look again in a whole period (a request ending sooner moves
+                // `idle_since`, so the connection still gets its full `limit` after it).
+                Instant::now() + limit
+            } else {
+                let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
+                let deadline = self.epoch + since + limit;
+                if Instant::now() >= deadline {
+                    return;
                 }
-                _ = notified => {}
-            }
+                deadline
+            };
+            tokio::time::sleep_until(wake_at).await;
         }
     }
 }
@@ -229,7 +236,6 @@ impl Drop for ActiveGuard {
         a.idle_since
             .store(a.epoch.elapsed().as_millis() as u64, Ordering::Release);
         a.in_flight.fetch_sub(1, Ordering::AcqRel);
-        a.changed.notify_waiters();
     }
 }
 
