@@ -89,3 +89,29 @@ async fn a_foreign_origin_gets_no_grant_and_its_calls_are_refused() {
     assert_eq!(call.status(), 403);
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_vary_on_origin_whether_or_not_the_client_sent_one() {
+    let gateway = start().await;
+    let url = gateway.url();
+    let initialize = |origin: Option<&'static str>| {
+        let mut request = client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let from_browser = initialize(Some(APP)).await.expect("initialize");
+    let from_sdk = initialize(None).await.expect("initialize");
+    assert_eq!(from_sdk.status(), 200);
+    // A cache must not serve an answer without CORS grants to a browser, nor the reverse.
+    let vary = header(&from_browser, "vary").to_ascii_lowercase();
+    assert!(vary.contains("origin"), "{vary}");
+    assert_eq!(header(&from_sdk, "vary").to_ascii_lowercase(), vary);
+    assert_eq!(header(&from_sdk, "access-control-allow-origin"), "");
+    gateway.stop().await;
+}

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header::WWW_AUTHENTICATE;
+use http::header::{ORIGIN, VARY, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::{Service, ServiceBuilder, ServiceExt};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::{info, warn};
 
@@ -53,26 +53,33 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
         auth,
         sse: Arc::default(),
     });
-    let routed =
+    let with_cors = {
+        let frontends = frontends.clone();
         ServiceBuilder::new()
             .layer(cors(&config))
             .service_fn(move |request: Request<Incoming>| {
                 let frontends = frontends.clone();
                 async move { Ok::<_, std::convert::Infallible>(route(&frontends, request).await) }
-            });
+            })
+    };
     let handler: Handler = Arc::new(move |request: Request<Incoming>| {
-        let mut service = routed.clone();
+        // Browsers send `Origin` on every cross-origin request and preflight; clients outside a
+        // browser never do, and CORS has nothing to say to them but the `Vary` header, which
+        // is written here as tower-http writes it instead of going through the whole layer.
+        if !request.headers().contains_key(ORIGIN) {
+            let frontends = frontends.clone();
+            return Box::pin(async move {
+                let mut response = route(&frontends, request).await;
+                response
+                    .headers_mut()
+                    .append(VARY, HeaderValue::from_static(CORS_VARY));
+                response
+            });
+        }
+        let service = with_cors.clone();
         Box::pin(async move {
-            match service.ready().await {
-                Ok(ready) => match ready.call(request).await {
-                    Ok(response) => response.map(|b| {
-                        http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(
-                            b,
-                            Into::into,
-                        ))
-                    }),
-                    Err(never) => match never {},
-                },
+            match service.oneshot(request).await {
+                Ok(response) => response,
                 Err(never) => match never {},
             }
         })
@@ -104,6 +111,9 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
     connections.close();
     let _ = tokio::time::timeout(deadlines.drain + DRAIN, connections.wait()).await;
 }
+
+/// The `Vary` header tower-http's CORS layer adds to every answer.
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
 
 /// CORS for browser clients: the local origins and `allowed_origins` may call, and read the
 /// headers MCP clients need (`Mcp-Session-Id` among them).
