@@ -307,10 +307,8 @@ fn session_of(
         // Another principal's session is as good as unknown to this one.
         return Err(SessionRejection::Unknown);
     }
-    gateway
-        .sessions()
-        .touch(id)
-        .ok_or(SessionRejection::Unknown)
+    gateway.sessions().seen(&session);
+    Ok(session)
 }
 
 /// Why a POST's headers are refused.
@@ -401,9 +399,14 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 
 /// Whether one `Accept` range (`type/sub;q=..`, `type/*`, `*/*`) admits `media`.
 fn admits(range: &str, media: &str) -> bool {
-    let (kind, _) = media.split_once('/').unwrap_or((media, ""));
     let range = range.split(';').next().unwrap_or_default().trim();
-    range == media || range == "*/*" || range.strip_suffix("/*") == Some(kind)
+    range == media
+        || range == "*/*"
+        || range.strip_suffix("/*").is_some_and(|kind| {
+            media
+                .strip_prefix(kind)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
 }
 
 pub(super) fn sse_single(payload: Vec<u8>) -> Response<Body> {
@@ -507,6 +510,8 @@ mod tests {
         assert!(accepts(&accept("*/*"), "application/json"));
         assert!(accepts(&accept("text/*;q=0.5"), "text/event-stream"));
         assert!(!accepts(&accept("text/html"), "application/json"));
+        assert!(!accepts(&accept("tex/*"), "text/event-stream"));
+        assert!(!accepts(&accept("application/*"), "applications/json"));
         assert!(Accepted::of(&accept("text/event-stream")).sse_only());
     }
 }

@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use serde_json::value::RawValue;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::events::EventLog;
@@ -49,7 +49,8 @@ pub struct CallContext {
     modern: Option<Arc<ModernCall>>,
     seq: u64,
     stream: OnceLock<Arc<EventLog>>,
-    opened: Notify,
+    /// The one task waiting for the stream to open: the frontend replying to the call.
+    opened: AtomicWaker,
     ended: AtomicBool,
     routed: OnceLock<Routed>,
 }
@@ -104,7 +105,7 @@ impl CallContext {
             modern: parts.modern,
             seq: CALL_SEQ.fetch_add(1, Ordering::Relaxed),
             stream: OnceLock::new(),
-            opened: Notify::new(),
+            opened: AtomicWaker::new(),
             ended: AtomicBool::new(false),
             routed: OnceLock::new(),
         })
@@ -216,7 +217,7 @@ impl CallContext {
             .stream
             .get_or_init(|| session.outbound().open_call_stream());
         let pushed = stream.push(message).is_some();
-        self.opened.notify_one();
+        self.opened.wake();
         pushed
     }
 
@@ -225,17 +226,22 @@ impl CallContext {
         self.stream.get()
     }
 
-    /// Resolves once the call's stream has its first message.
-    pub async fn opened(&self) {
-        loop {
-            let notified = self.opened.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
+    /// Resolves once the call's stream has its first message. One task may wait at a time
+    /// (the frontend replying to the call); a waker, not a `Notify`, because this is polled
+    /// beside every call's answer.
+    pub fn opened(&self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
             if self.stream.get().is_some() {
-                return;
+                return std::task::Poll::Ready(());
             }
-            notified.await;
-        }
+            self.opened.register(cx.waker());
+            // A push between the check and the registration woke nobody: look again.
+            if self.stream.get().is_some() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
     }
 }
 

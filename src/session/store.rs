@@ -85,6 +85,11 @@ impl SessionStore {
         Some(session)
     }
 
+    /// Records that a session's client was heard from (a session found with [`Self::get`]).
+    pub fn seen(&self, session: &Session) {
+        session.last_seen.store(self.now(), Ordering::Relaxed);
+    }
+
     /// Finds a session without touching it.
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
         self.read().get(id).cloned()
