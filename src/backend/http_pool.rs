@@ -152,7 +152,9 @@ impl HttpPool {
                 },
             }
         }
-        match self.inner.connect().await? {
+        // Boxed: a connection's setup (TCP, TLS, HTTP/2 handshake) is most of this future's
+        // size, and every call would otherwise carry it.
+        match Box::pin(self.inner.connect()).await? {
             Fresh::Http1(mut sender) => {
                 let response = sender
                     .send_request(request)

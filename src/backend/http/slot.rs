@@ -102,6 +102,13 @@ impl Slot {
         if let Some(s) = self.current.load_full() {
             return Ok(s);
         }
+        // Boxed: the handshake's state is ten times the size of a call's, and every call's
+        // future would otherwise carry (and move) it.
+        Box::pin(self.initialize_once(shared)).await
+    }
+
+    /// Initializes the backend session unless another call did while this one waited.
+    async fn initialize_once(&self, shared: &Arc<Shared>) -> Result<Arc<BackendSession>, BoxError> {
         let _guard = self.connecting.lock().await;
         if let Some(s) = self.current.load_full() {
             return Ok(s);
