@@ -101,6 +101,10 @@ impl Linked {
 
     /// The live connection, waiting while it starts; fails fast while it is down.
     async fn connection(&self) -> Result<Arc<Conn>, BoxError> {
+        // The common case, without cloning the receiver to wait on it.
+        if let Link::Up(conn) = &*self.link.borrow() {
+            return Ok(conn.clone());
+        }
         let mut link = self.link.clone();
         let current = link
             .wait_for(|l| !matches!(l, Link::Starting))

@@ -113,7 +113,13 @@ where
         return Err(too_large());
     }
     let limited = http_body_util::Limited::new(incoming, max);
-    match tokio::time::timeout(config.request_body_timeout, limited.collect()).await {
+    let mut collect = std::pin::pin!(limited.collect());
+    // A small body usually arrived with its headers: read it without arming a timer.
+    let read = match futures_util::FutureExt::now_or_never(collect.as_mut()) {
+        Some(read) => Ok(read),
+        None => tokio::time::timeout(config.request_body_timeout, collect).await,
+    };
+    match read {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if is_length_limit(&*e) => Err(too_large()),
         Ok(Err(e)) => Err(text(
