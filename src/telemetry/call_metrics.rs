@@ -65,7 +65,7 @@ pub fn record(labels: CallLabels<'_>, took: Duration) {
 thread_local! {
     /// Keyed by addresses, so the Fx hash (no flooding to fear: clients choose no address).
     static CACHE: RefCell<HashMap<Key, Handles, FxBuildHasher>> =
-        RefCell::new(HashMap::with_hasher(FxBuildHasher));
+        const { RefCell::new(HashMap::with_hasher(FxBuildHasher)) };
 }
 
 /// The registered metrics of one label set.
