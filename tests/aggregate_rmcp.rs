@@ -302,7 +302,14 @@ async fn configured_headers_reach_the_backend_and_client_headers_and_secrets_do_
         "env"
     );
 
-    // The gateway logs at debug level here; no credential may appear in them.
+    // The gateway logs at debug level here; no credential may appear in them. Lines are
+    // written in order: once the last call's audit line is in, so is all it logged.
+    fixture
+        .gateway
+        .wait_for_log("the last audit line", |l| {
+            l.contains("mcpmux::audit") && l.contains("one__echo")
+        })
+        .await;
     let logs = fixture.gateway.logs();
     for secret in ["backend-secret-7f3a", ENV_SECRET, "client-token-55d1"] {
         assert!(

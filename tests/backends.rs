@@ -55,11 +55,11 @@ async fn an_sse_only_backend_found_by_the_streamable_probe() {
     let everything = EverythingHttp::start_sse().await;
     let gateway = gateway_with(&format!("url = \"{}\"", everything.url)).await;
     echo_and_progress(&gateway).await;
-    assert!(
-        gateway.logs().contains("speaks the old HTTP+SSE transport"),
-        "{}",
-        gateway.logs()
-    );
+    gateway
+        .wait_for_log("the probe's finding", |l| {
+            l.contains("speaks the old HTTP+SSE transport")
+        })
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -284,6 +284,12 @@ async fn a_backends_error_page_never_reaches_clients_or_logs() {
         !response.to_string().contains("backend-secret-42"),
         "{response}"
     );
+    // Lines are written in order: once the call's audit line is in, so is all it logged.
+    gateway
+        .wait_for_log("the audit line", |l| {
+            l.contains("mcpmux::audit") && l.contains("web__write")
+        })
+        .await;
     assert!(
         !gateway.logs().contains("backend-secret-42"),
         "the secret reached the logs"
@@ -369,8 +375,12 @@ async fn bearer_tokens_admit_their_principal_only_and_never_leak() {
         )
         .await;
         assert_eq!(hijack.status, 401);
+        gateway
+            .wait_for_log("the principal named in the audit line", |l| {
+                l.contains("mcpmux::audit") && l.contains("alice")
+            })
+            .await;
         let logs = gateway.logs();
-        assert!(logs.contains("alice"), "the principal is named in the logs");
         assert!(
             !logs.contains("alice-inbound-token-77"),
             "the token reached the logs"

@@ -38,9 +38,7 @@ async fn expired_backend_session_is_reinitialized_transparently() {
         2,
         "the rejected attempt never reached the tool"
     );
-    assert!(
-        gateway.logs().contains("re-initializing"),
-        "{}",
-        gateway.logs()
-    );
+    gateway
+        .wait_for_log("the re-initialization", |l| l.contains("re-initializing"))
+        .await;
 }

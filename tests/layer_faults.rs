@@ -254,6 +254,12 @@ async fn bearer_token_reaches_the_backend_and_never_the_logs() {
         Some("Bearer s3cret-token-0451"),
         "{response}"
     );
+    // Lines are written in order: once the call's audit line is in, so is all it logged.
+    gateway
+        .wait_for_log("the audit line", |l| {
+            l.contains("mcpmux::audit") && l.contains("flaky__whoami")
+        })
+        .await;
     let logs = gateway.logs();
     assert!(logs.contains("flaky"), "debug logs were captured");
     assert!(
