@@ -41,12 +41,12 @@ impl PlainVisitor<'_> {
         if self.first {
             self.first = false;
         } else {
-            self.writer.write_char(' ')?;
+            self.writer.write_str(" ")?;
         }
         if name != "message" {
             self.writer
                 .write_str(name.strip_prefix("r#").unwrap_or(name))?;
-            self.writer.write_char('=')?;
+            self.writer.write_str("=")?;
         }
         Ok(())
     }
@@ -94,9 +94,10 @@ fn write_quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
     if !plain {
         return write!(writer, "{value:?}");
     }
-    writer.write_char('"')?;
+    // `write_char` would encode each quote into a buffer first.
+    writer.write_str("\"")?;
     writer.write_str(value)?;
-    writer.write_char('"')
+    writer.write_str("\"")
 }
 
 /// Escapes what a terminal would act on (ESC, BEL, BS, FF, DEL, C1 controls) in a message,

@@ -79,7 +79,7 @@ impl Decoder for JsonLines {
     type Error = std::io::Error;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Line>, std::io::Error> {
-        let newline = buf[self.scanned..].iter().position(|b| *b == b'\n');
+        let newline = memchr::memchr(b'\n', &buf[self.scanned..]);
         if let Some(dropped) = self.discarding {
             return Ok(match newline {
                 Some(at) => {

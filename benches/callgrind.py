@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Instructions the gateway executes per proxied `tools/call`, counted by callgrind.
+
+The load benchmark's CPU-per-call figures move by up to 1.6x between runs on a small shared VM.
+Instruction counts do not: the same binary gives the same count to within a fraction of a
+percent, whatever else the machine is doing. They leave out the kernel's share (system calls,
+TCP) and say nothing of cache misses, so they complement the load benchmark rather than replace
+it; they are how a change to the call path is measured before and after.
+
+How: the load benchmark starts each gateway under `valgrind --tool=callgrind`; it runs twice, for
+2 s and 6 s at concurrency 32, and the difference between the two runs (instructions, and
+requests the gateway's HTTP server parsed) cancels start-up, the catalog and the warm-up.
+
+    cargo build --release -p mcpmux -p mcpmux-bench
+    python3 benches/callgrind.py                     # this tree's target/release/mcpmux
+    python3 benches/callgrind.py --mcpmux OTHER_BIN  # another build, e.g. from a git worktree
+
+Needs valgrind (Debian package `valgrind`). Takes about three minutes.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# One per request the gateway's HTTP server reads: the unit of "per call".
+MARKER = re.compile(r"role::Server as .*Http1Transaction>::parse$")
+
+
+def totals(path):
+    """(instructions, marker calls) of one callgrind output file."""
+    names, calls, total, callee = {}, 0, 0, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("cfn="):
+                m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line.strip())
+                if m:
+                    if m.group(2):
+                        names[m.group(1)] = m.group(2)
+                    callee = names.get(m.group(1), "")
+            elif line.startswith("fn="):
+                m = re.match(r"fn=\((\d+)\) (.*)", line.strip())
+                if m:
+                    names[m.group(1)] = m.group(2)
+            elif line.startswith("calls=") and callee is not None and MARKER.search(callee):
+                calls += int(line[6:].split()[0])
+            elif line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+    return total, calls
+
+
+def run(bench, wrapper, seconds, out_dir):
+    """Runs the load benchmark once; returns {path: callgrind file} for the two gateways."""
+    env = dict(os.environ, CALLGRIND_OUT=out_dir)
+    result = subprocess.run(
+        [bench, "--mcpmux", wrapper, "--paths", "http-gateway,stdio-gateway",
+         "--concurrency", "32", "--duration", str(seconds), "--skip", "lists,memory,soak"],
+        capture_output=True, text=True, env=env,
+    )
+    pids = re.search(r"gateway-http (\d+), gateway-stdio (\d+)", result.stdout + result.stderr)
+    if result.returncode != 0 or not pids:
+        sys.exit(f"the load benchmark failed:\n{result.stdout}\n{result.stderr}")
+    http, stdio = pids.groups()
+    return {
+        "HTTP backend": os.path.join(out_dir, f"{http}.cg"),
+        "stdio backend": os.path.join(out_dir, f"{stdio}.cg"),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mcpmux", default=os.path.join(ROOT, "target/release/mcpmux"))
+    parser.add_argument("--bench", default=os.path.join(ROOT, "target/release/mcpmux-bench"))
+    args = parser.parse_args()
+    mcpmux = os.path.abspath(args.mcpmux)
+    with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
+        wrapper = os.path.join(tmp, "mcpmux")
+        # Only gateways run under callgrind; the example servers they start run as they are.
+        with open(wrapper, "w") as f:
+            f.write(
+                "#!/bin/sh\n"
+                'if [ "$1" = start ]; then\n'
+                '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
+                f'"{mcpmux}" "$@"\n'
+                "fi\n"
+                f'exec "{mcpmux}" "$@"\n'
+            )
+        os.chmod(wrapper, 0o755)
+        runs = []
+        for seconds in (2, 6):
+            out_dir = os.path.join(tmp, f"{seconds}s")
+            os.mkdir(out_dir)
+            runs.append(run(args.bench, wrapper, seconds, out_dir))
+        print(f"mcpmux: {mcpmux}")
+        print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
+        print("|---|---:|---:|")
+        for path in runs[0]:
+            (ir_short, n_short), (ir_long, n_long) = totals(runs[0][path]), totals(runs[1][path])
+            calls = n_long - n_short
+            if calls <= 0:
+                sys.exit(f"{path}: no more requests in the long run than in the short one")
+            print(f"| {path}, via mcpmux | {calls} | {(ir_long - ir_short) / calls:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
