@@ -15,7 +15,7 @@ requests the gateway's HTTP server parsed) cancels start-up, the catalog and the
     python3 benches/callgrind.py                     # this tree's target/release/mcpmux
     python3 benches/callgrind.py --mcpmux OTHER_BIN  # another build, e.g. from a git worktree
 
-Needs valgrind (Debian package `valgrind`). Takes about three minutes.
+Needs valgrind (Debian package `valgrind`). Takes under a minute.
 """
 
 import argparse
@@ -52,12 +52,13 @@ def totals(path):
     return total, calls
 
 
-def run(bench, wrapper, seconds, out_dir):
+def run(bench, wrapper, seconds, out_dir, gateway_env):
     """Runs the load benchmark once; returns {path: callgrind file} for the two gateways."""
     env = dict(os.environ, CALLGRIND_OUT=out_dir)
     result = subprocess.run(
         [bench, "--mcpmux", wrapper, "--paths", "http-gateway,stdio-gateway",
-         "--concurrency", "32", "--duration", str(seconds), "--skip", "lists,memory,soak"],
+         "--concurrency", "32", "--duration", str(seconds), "--skip", "lists,memory,soak"]
+        + [arg for pair in gateway_env for arg in ("--gateway-env", pair)],
         capture_output=True, text=True, env=env,
     )
     pids = re.search(r"gateway-http (\d+), gateway-stdio (\d+)", result.stdout + result.stderr)
@@ -74,35 +75,48 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mcpmux", default=os.path.join(ROOT, "target/release/mcpmux"))
     parser.add_argument("--bench", default=os.path.join(ROOT, "target/release/mcpmux-bench"))
+    parser.add_argument("--gateway-env", metavar="NAME=VALUE", action="append", default=[],
+                        help="set in the gateways' environment, e.g. RUST_LOG=info,mcpmux::audit=off")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the callgrind files in DIR (for callgrind_annotate)")
     args = parser.parse_args()
     mcpmux = os.path.abspath(args.mcpmux)
-    with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
-        wrapper = os.path.join(tmp, "mcpmux")
-        # Only gateways run under callgrind; the example servers they start run as they are.
-        with open(wrapper, "w") as f:
-            f.write(
-                "#!/bin/sh\n"
-                'if [ "$1" = start ]; then\n'
-                '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
-                f'"{mcpmux}" "$@"\n'
-                "fi\n"
-                f'exec "{mcpmux}" "$@"\n'
-            )
-        os.chmod(wrapper, 0o755)
-        runs = []
-        for seconds in (2, 6):
-            out_dir = os.path.join(tmp, f"{seconds}s")
-            os.mkdir(out_dir)
-            runs.append(run(args.bench, wrapper, seconds, out_dir))
-        print(f"mcpmux: {mcpmux}")
-        print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
-        print("|---|---:|---:|")
-        for path in runs[0]:
-            (ir_short, n_short), (ir_long, n_long) = totals(runs[0][path]), totals(runs[1][path])
-            calls = n_long - n_short
-            if calls <= 0:
-                sys.exit(f"{path}: no more requests in the long run than in the short one")
-            print(f"| {path}, via mcpmux | {calls} | {(ir_long - ir_short) / calls:,.0f} |")
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
+            measure(mcpmux, args.bench, tmp, args.gateway_env)
+
+
+def measure(mcpmux, bench, tmp, gateway_env):
+    """Runs both durations with the gateways under callgrind, files in `tmp`; prints the table."""
+    wrapper = os.path.join(tmp, "mcpmux")
+    # Only gateways run under callgrind; the example servers they start run as they are.
+    with open(wrapper, "w") as f:
+        f.write(
+            "#!/bin/sh\n"
+            'if [ "$1" = start ]; then\n'
+            '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
+            f'"{mcpmux}" "$@"\n'
+            "fi\n"
+            f'exec "{mcpmux}" "$@"\n'
+        )
+    os.chmod(wrapper, 0o755)
+    runs = []
+    for seconds in (2, 6):
+        out_dir = os.path.join(tmp, f"{seconds}s")
+        os.makedirs(out_dir, exist_ok=True)
+        runs.append(run(bench, wrapper, seconds, out_dir, gateway_env))
+    print(f"mcpmux: {mcpmux}" + "".join(f" {pair}" for pair in gateway_env))
+    print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
+    print("|---|---:|---:|")
+    for path in runs[0]:
+        (ir_short, n_short), (ir_long, n_long) = totals(runs[0][path]), totals(runs[1][path])
+        calls = n_long - n_short
+        if calls <= 0:
+            sys.exit(f"{path}: no more requests in the long run than in the short one")
+        print(f"| {path}, via mcpmux | {calls} | {(ir_long - ir_short) / calls:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -39,10 +39,16 @@ pub struct Proc {
 impl Proc {
     /// Starts `program args` and waits for a `listening addr=HOST:PORT` line on `stream`.
     async fn start(label: &str, mut command: Command, stream: Stream) -> Result<Proc, BoxError> {
-        command
-            .stdin(Stdio::piped())
-            .kill_on_drop(true)
-            .env_remove("RUST_LOG");
+        // The benchmark's own RUST_LOG is not the measured process's, unless it was set for
+        // it on purpose (`--gateway-env RUST_LOG=...`).
+        let set_for_it = command
+            .as_std()
+            .get_envs()
+            .any(|(name, value)| name == "RUST_LOG" && value.is_some());
+        command.stdin(Stdio::piped()).kill_on_drop(true);
+        if !set_for_it {
+            command.env_remove("RUST_LOG");
+        }
         match stream {
             Stream::Stdout => command.stdout(Stdio::piped()).stderr(Stdio::null()),
             Stream::Stderr => command.stdout(Stdio::null()).stderr(Stdio::piped()),
