@@ -213,16 +213,20 @@ impl Activity {
             let wake_at = if self.in_flight.load(Ordering::Acquire) > 0 {
                 // Busy: look again in a whole period (a request ending sooner moves
                 // `idle_since`, so the connection still gets its full `limit` after it).
-                Instant::now() + limit
+                Instant::now().checked_add(limit)
             } else {
                 let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
-                let deadline = self.epoch + since + limit;
-                if Instant::now() >= deadline {
+                let deadline = self.epoch.checked_add(since + limit);
+                if deadline.is_some_and(|d| Instant::now() >= d) {
                     return;
                 }
                 deadline
             };
-            tokio::time::sleep_until(wake_at).await;
+            match wake_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                // A limit past the end of the clock: never idle.
+                None => std::future::pending().await,
+            }
         }
     }
 }

@@ -165,12 +165,15 @@ mod tests {
     async fn calls_are_counted_under_their_labels() {
         let handle = super::super::metrics::install().expect("recorder installs");
         let backend: Arc<str> = Arc::from("cached_metrics_backend");
+        // The same name in another allocation (a catalog rebuilt by a reload) counts into the
+        // same series.
+        let reloaded: Arc<str> = Arc::from("cached_metrics_backend");
         let tool: Arc<str> = Arc::from("echo");
-        for outcome in ["ok", "ok", "timeout"] {
+        for (backend, outcome) in [(&backend, "ok"), (&reloaded, "ok"), (&backend, "timeout")] {
             record(
                 CallLabels {
                     method: "tools/call",
-                    backend: Some(&backend),
+                    backend: Some(backend),
                     tool: Some(&tool),
                     outcome,
                 },
@@ -178,24 +181,21 @@ mod tests {
             );
         }
         let text = handle.render();
-        let line = |prefix: &str| {
+        let series = |prefix: &str, outcome: &str| {
             text.lines()
-                .find(|l| l.starts_with(prefix) && l.contains("cached_metrics_backend"))
-                .map(str::to_string)
+                .find(|l| {
+                    l.starts_with(prefix)
+                        && l.contains("cached_metrics_backend")
+                        && l.contains(outcome)
+                })
+                .unwrap_or_else(|| panic!("no {prefix} {outcome} in:\n{text}"))
+                .rsplit(' ')
+                .next()
+                .expect("a value")
+                .to_string()
         };
-        let ok = line("mcpmux_tool_calls_total{").expect("tool calls counted");
-        assert!(
-            text.lines()
-                .any(|l| l.starts_with("mcpmux_tool_calls_total{")
-                    && l.contains("cached_metrics_backend")
-                    && l.contains("outcome=\"ok\"")
-                    && l.ends_with(" 2")),
-            "{ok}"
-        );
-        assert!(text.lines().any(|l| l.starts_with("mcpmux_requests_total{")
-            && l.contains("cached_metrics_backend")
-            && l.contains("outcome=\"timeout\"")
-            && l.ends_with(" 1")));
-        assert!(line("mcpmux_request_duration_seconds_count{").is_some_and(|l| l.ends_with(" 3")));
+        assert_eq!(series("mcpmux_tool_calls_total{", "outcome=\"ok\""), "2");
+        assert_eq!(series("mcpmux_requests_total{", "outcome=\"timeout\""), "1");
+        assert_eq!(series("mcpmux_request_duration_seconds_count{", ""), "3");
     }
 }

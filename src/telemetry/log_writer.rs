@@ -79,7 +79,10 @@ fn start_flusher() {
         }
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            flush();
+            // `try_lock`: a panic on a thread that holds the buffer must not wait for itself.
+            if let Ok(mut buffered) = buffer().try_lock() {
+                write_out(&mut buffered);
+            }
             previous(info);
         }));
     });
