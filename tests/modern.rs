@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::example_server_cmd;
+use common::example_gateway_config;
 use common::in_process::InProcess;
 use common::python::run_script;
 use common::raw::{post, RawResponse, RawSession};
@@ -18,21 +18,7 @@ use serde_json::{json, Value};
 const VERSION: &str = "2026-07-28";
 
 fn config() -> String {
-    format!(
-        r#"
-host = "127.0.0.1"
-port = 0
-log_level = "debug"
-client_request_timeout = "5s"
-
-[backends.ex]
-command = "{}"
-args = ["example-server"]
-health_check_interval = 0
-retry = {{ enabled = false }}
-"#,
-        example_server_cmd()
-    )
+    example_gateway_config("5s", "")
 }
 
 async fn start() -> InProcess {

@@ -9,26 +9,11 @@ mod common;
 use common::events::Events;
 use common::raw::{post, RawSession};
 use common::scrape::{scrape, value};
-use common::{example_server_cmd, GatewayProcess};
+use common::{example_gateway_config, GatewayProcess};
 use serde_json::{json, Value};
 
 fn config(extra: &str) -> String {
-    format!(
-        r#"
-host = "127.0.0.1"
-port = 0
-log_level = "debug"
-client_request_timeout = "2s"
-{extra}
-
-[backends.ex]
-command = "{}"
-args = ["example-server"]
-health_check_interval = 0
-retry = {{ enabled = false }}
-"#,
-        example_server_cmd()
-    )
+    example_gateway_config("2s", extra)
 }
 
 async fn start(extra: &str) -> GatewayProcess {

@@ -10,7 +10,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -50,9 +49,8 @@ pub fn record(labels: CallLabels<'_>, took: Duration) {
         if cache.len() >= MAX_ENTRIES {
             cache.clear();
         }
-        let key = Key::of(&labels);
         let handles = cache
-            .entry(key)
+            .entry(labels.key())
             .or_insert_with(|| Handles::register(&labels));
         handles.requests.increment(1);
         handles.duration.record(took.as_secs_f64());
@@ -68,8 +66,10 @@ thread_local! {
         const { RefCell::new(HashMap::with_hasher(FxBuildHasher)) };
 }
 
-/// The registered metrics of one label set.
+/// The registered metrics of one label set, and the names its key points into (held so that
+/// their addresses are not reused for other names while the entry lives).
 struct Handles {
+    _names: (Option<Arc<str>>, Option<Arc<str>>),
     requests: Counter,
     duration: Histogram,
     tool_calls: Option<Counter>,
@@ -81,6 +81,7 @@ impl Handles {
         let method = labels.method;
         let outcome = labels.outcome;
         Handles {
+            _names: (labels.backend.cloned(), labels.tool.cloned()),
             requests: metrics::counter!(REQUESTS, "method" => method, "backend" => backend.clone(), "outcome" => outcome),
             duration: metrics::histogram!(REQUEST_DURATION, "method" => method, "backend" => backend.clone()),
             // The tool label is the backend's own name, bounded by the catalog; an unknown
@@ -93,53 +94,25 @@ impl Handles {
     }
 }
 
-/// A label set by identity: the `&'static str`s by address, the names by their `Arc`.
-struct Key {
-    method: &'static str,
-    backend: Option<Arc<str>>,
-    tool: Option<Arc<str>>,
-    outcome: &'static str,
-}
+/// A label set by identity: the address and length of each value. Lengths, because two
+/// `&'static str`s may start at the same address (one a prefix of the other in the binary).
+type Key = [usize; 8];
 
-impl Key {
-    fn of(labels: &CallLabels<'_>) -> Key {
-        Key {
-            method: labels.method,
-            backend: labels.backend.cloned(),
-            tool: labels.tool.cloned(),
-            outcome: labels.outcome,
-        }
-    }
-
-    fn addresses(&self) -> [usize; 4] {
-        let name = |n: &Option<Arc<str>>| {
-            n.as_ref()
-                .map_or(0, |n| Arc::as_ptr(n) as *const u8 as usize)
-        };
+impl CallLabels<'_> {
+    fn key(&self) -> Key {
+        let name = |n: Option<&Arc<str>>| n.map_or((0, 0), |n| (n.as_ptr() as usize, n.len()));
+        let (backend, backend_len) = name(self.backend);
+        let (tool, tool_len) = name(self.tool);
         [
             self.method.as_ptr() as usize,
-            name(&self.backend),
-            name(&self.tool),
+            self.method.len(),
+            backend,
+            backend_len,
+            tool,
+            tool_len,
             self.outcome.as_ptr() as usize,
+            self.outcome.len(),
         ]
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        // Equal addresses with different lengths cannot happen for the Arcs (one allocation
-        // each), but can for `&'static str`s that share a prefix in the binary.
-        self.addresses() == other.addresses()
-            && self.method.len() == other.method.len()
-            && self.outcome.len() == other.outcome.len()
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.addresses().hash(state);
     }
 }
 
@@ -157,8 +130,8 @@ mod tests {
             tool: None,
             outcome: "ok",
         };
-        assert!(Key::of(&labels(&a)) == Key::of(&labels(&a)));
-        assert!(Key::of(&labels(&a)) != Key::of(&labels(&b)));
+        assert!(labels(&a).key() == labels(&a).key());
+        assert!(labels(&a).key() != labels(&b).key());
     }
 
     #[tokio::test]

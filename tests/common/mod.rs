@@ -66,6 +66,28 @@ pub fn example_server_cmd() -> &'static str {
     mcpmux_bin()
 }
 
+/// A gateway config in front of the built-in example server as backend `ex` (no health checks,
+/// no retries): loopback, a free port, debug logs, `client_request_timeout` as given, and `extra`
+/// top-level lines.
+pub fn example_gateway_config(client_request_timeout: &str, extra: &str) -> String {
+    format!(
+        r#"
+host = "127.0.0.1"
+port = 0
+log_level = "debug"
+client_request_timeout = "{client_request_timeout}"
+{extra}
+
+[backends.ex]
+command = "{}"
+args = ["example-server"]
+health_check_interval = 0
+retry = {{ enabled = false }}
+"#,
+        example_server_cmd()
+    )
+}
+
 /// Root of the `mcpmux` package (where `Cargo.toml` and `tests/` are).
 pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
