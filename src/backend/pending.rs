@@ -2,7 +2,7 @@
 //! with a tag kept beside it (a backend call keeps its call context there, so messages the
 //! backend sends during the call can find their way back).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
@@ -15,14 +15,15 @@ use crate::protocol::Outcome;
 #[derive(Debug)]
 pub struct Pending<T = ()> {
     next_id: AtomicI64,
-    waiting: Mutex<HashMap<i64, (oneshot::Sender<Outcome>, T)>>,
+    /// Fx hashing: the keys are the gateway's own sequential ids.
+    waiting: Mutex<FxHashMap<i64, (oneshot::Sender<Outcome>, T)>>,
 }
 
 impl<T> Default for Pending<T> {
     fn default() -> Self {
         Pending {
             next_id: AtomicI64::new(0),
-            waiting: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(FxHashMap::default()),
         }
     }
 }
@@ -83,7 +84,7 @@ impl<T> Pending<T> {
         self.lock().get(&id).map(|(_, tag)| tag.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (oneshot::Sender<Outcome>, T)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FxHashMap<i64, (oneshot::Sender<Outcome>, T)>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts and
         // removes), so a poisoned lock is still safe to use.
         self.waiting

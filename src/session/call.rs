@@ -256,7 +256,7 @@ impl CallGuard {
     /// Registers `ctx` with its session under the client's id.
     pub fn start(ctx: &Arc<CallContext>) -> CallGuard {
         if let (Some(session), Some(id)) = (&ctx.session, &ctx.client_id) {
-            session.start_call(id, &ctx.cancel);
+            session.start_call(id, ctx);
         }
         CallGuard { ctx: ctx.clone() }
     }

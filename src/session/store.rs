@@ -225,10 +225,8 @@ mod tests {
         let long_call = store.create(new_session()).unwrap();
         idle.last_seen.store(0, Ordering::Relaxed);
         long_call.last_seen.store(0, Ordering::Relaxed);
-        long_call.start_call(
-            &crate::protocol::Id::Number(1),
-            &tokio_util::sync::CancellationToken::new(),
-        );
+        let call = crate::session::CallContext::new(crate::session::CallParts::default());
+        long_call.start_call(&crate::protocol::Id::Number(1), &call);
         assert_eq!(store.reap_idle(), 1);
         assert!(idle.closed.is_cancelled());
         assert!(store.touch(&busy.id).is_some());

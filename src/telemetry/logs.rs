@@ -28,6 +28,7 @@ pub fn init(level: &str, json: bool, tracer: Option<opentelemetry_sdk::trace::Sd
     } else {
         fmt.with_ansi(false)
             .fmt_fields(super::plain_fields::PlainFields)
+            .event_format(super::plain_line::PlainLine::default())
             .boxed()
     };
     let otel = tracer.map(|tracer| {
@@ -63,29 +64,36 @@ struct Rfc3339Micros;
 
 impl FormatTime for Rfc3339Micros {
     fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let seconds = now.as_secs();
-        SECOND.with(|cached| {
-            let mut cached = cached.borrow_mut();
-            if cached.0 != seconds || cached.1.is_empty() {
-                let whole = UNIX_EPOCH + Duration::from_secs(seconds);
-                // "2026-11-30T11:05:03Z" without its "Z".
-                let mut text = humantime::format_rfc3339_seconds(whole).to_string();
-                text.pop();
-                *cached = (seconds, text);
-            }
-            w.write_str(&cached.1)
-        })?;
-        let mut micros = *b".000000Z";
-        let mut n = now.subsec_micros();
-        for digit in micros[1..7].iter_mut().rev() {
-            *digit = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        w.write_str(std::str::from_utf8(&micros).expect("ASCII digits"))
+        let mut text = String::with_capacity(32);
+        write_now(&mut text);
+        w.write_str(&text)
     }
+}
+
+/// Appends the current time as [`Rfc3339Micros`] formats it.
+pub(super) fn write_now(out: &mut String) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs();
+    SECOND.with(|cached| {
+        let mut cached = cached.borrow_mut();
+        if cached.0 != seconds || cached.1.is_empty() {
+            let whole = UNIX_EPOCH + Duration::from_secs(seconds);
+            // "2026-11-30T11:05:03Z" without its "Z".
+            let mut text = humantime::format_rfc3339_seconds(whole).to_string();
+            text.pop();
+            *cached = (seconds, text);
+        }
+        out.push_str(&cached.1);
+    });
+    let mut micros = *b".000000Z";
+    let mut n = now.subsec_micros();
+    for digit in micros[1..7].iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.push_str(std::str::from_utf8(&micros).expect("ASCII digits"));
 }
 
 thread_local! {

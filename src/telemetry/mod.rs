@@ -8,5 +8,6 @@ pub mod logs;
 pub mod metrics;
 pub mod otel;
 pub mod plain_fields;
+pub mod plain_line;
 
 pub use logs::init;

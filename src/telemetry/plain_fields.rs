@@ -19,23 +19,35 @@ pub struct PlainFields;
 
 impl<'writer> FormatFields<'writer> for PlainFields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
-        let mut visitor = PlainVisitor {
-            writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut visitor = PlainVisitor::new(writer);
         fields.record(&mut visitor);
-        visitor.result
+        visitor.finish()
     }
 }
 
-struct PlainVisitor<'a> {
-    writer: Writer<'a>,
+/// Writes the fields it visits as `name=value` into `W`: a [`Writer`] for spans' fields, or the
+/// line being built for an event's (see `plain_line.rs`).
+pub(super) struct PlainVisitor<W> {
+    writer: W,
     first: bool,
     result: fmt::Result,
 }
 
-impl PlainVisitor<'_> {
+impl<W: Write> PlainVisitor<W> {
+    /// A visitor writing the first field next.
+    pub(super) fn new(writer: W) -> Self {
+        PlainVisitor {
+            writer,
+            first: true,
+            result: Ok(()),
+        }
+    }
+
+    /// Whether every field was written.
+    pub(super) fn finish(self) -> fmt::Result {
+        self.result
+    }
+
     /// Starts a field: the separator, and `name=` unless it is the message.
     fn begin(&mut self, name: &str) -> fmt::Result {
         if self.first {
@@ -52,17 +64,55 @@ impl PlainVisitor<'_> {
     }
 }
 
-impl Visit for PlainVisitor<'_> {
+impl<W: Write> Visit for PlainVisitor<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.result.is_err() {
             return;
         }
         let name = field.name();
+        // `log` records bridged by tracing-log carry their metadata as fields, shown elsewhere.
+        if name.starts_with("log.") {
+            return;
+        }
         self.result = self.begin(name).and_then(|()| {
             if name == "message" {
                 Escaping(&mut self.writer).write_str(value)
             } else {
                 write_quoted(&mut self.writer, value)
+            }
+        });
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.result.is_err() {
+            return;
+        }
+        self.result = self
+            .begin(field.name())
+            .and_then(|()| write_f64(&mut self.writer, value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.result.is_err() {
+            return;
+        }
+        let name = field.name();
+        self.result = self.begin(name).and_then(|()| {
+            write!(Escaping(&mut self.writer), "{value}")?;
+            let Some(mut source) = value.source() else {
+                return Ok(());
+            };
+            let name = name.strip_prefix("r#").unwrap_or(name);
+            write!(self.writer, " {name}.sources=[")?;
+            loop {
+                write!(Escaping(&mut self.writer), "{source}")?;
+                match source.source() {
+                    Some(next) => {
+                        self.writer.write_str(", ")?;
+                        source = next;
+                    }
+                    None => return self.writer.write_str("]"),
+                }
             }
         });
     }
@@ -86,12 +136,51 @@ impl Visit for PlainVisitor<'_> {
     }
 }
 
+/// An `f64` as `{:?}` writes it. Durations in whole microseconds (`duration_ms=0.125`, one per
+/// audit line) take a short path: the shortest decimal that reads back as such a value is its
+/// thousandths with trailing zeros dropped, so the digit search of `{:?}` is not needed.
+fn write_f64(writer: &mut impl Write, value: f64) -> fmt::Result {
+    let thousandths = (value * 1000.0).round();
+    if !(0.001..1e9).contains(&value) || thousandths / 1000.0 != value {
+        return write!(writer, "{value:?}");
+    }
+    let thousandths = thousandths as u64;
+    let mut text = [0u8; 16];
+    let mut start = text.len() - 4;
+    let mut fraction = thousandths % 1000;
+    let mut end = text.len();
+    if fraction == 0 {
+        text[start..start + 2].copy_from_slice(b".0");
+        end = start + 2;
+    } else {
+        text[start] = b'.';
+        for digit in text[start + 1..].iter_mut().rev() {
+            *digit = b'0' + (fraction % 10) as u8;
+            fraction /= 10;
+        }
+        while text[end - 1] == b'0' {
+            end -= 1;
+        }
+    }
+    let mut whole = thousandths / 1000;
+    loop {
+        start -= 1;
+        text[start] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    writer.write_str(std::str::from_utf8(&text[start..end]).expect("ASCII digits"))
+}
+
 /// A string as `{:?}` writes it, without the formatting machinery when nothing needs escaping.
-fn write_quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
-    let plain = value
+fn write_quoted(writer: &mut impl Write, value: &str) -> fmt::Result {
+    // No early exit, so that the check compiles to a few vector instructions per 16 bytes.
+    let escaped = value
         .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-    if !plain {
+        .fold(false, |any, b| any | !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\'));
+    if escaped {
         return write!(writer, "{value:?}");
     }
     // `write_char` would encode each quote into a buffer first.
@@ -102,9 +191,9 @@ fn write_quoted(writer: &mut Writer<'_>, value: &str) -> fmt::Result {
 
 /// Escapes what a terminal would act on (ESC, BEL, BS, FF, DEL, C1 controls) in a message,
 /// which may quote what a client sent.
-struct Escaping<'a, 'b>(&'a mut Writer<'b>);
+struct Escaping<'a, W>(&'a mut W);
 
-impl Write for Escaping<'_, '_> {
+impl<W: Write> Write for Escaping<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let needs_escape = |c: char| {
             matches!(
@@ -195,6 +284,40 @@ mod tests {
             plain.ends_with("tool call session=\"abc\" tool=\"github__search\" quoted=\"say \\\"hi\\\" \\\\ café\\n\" outcome=\"ok\" duration_ms=0.125 error_code=-32602 type=3\n"),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn errors_read_as_the_default_formatter_writes_them() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("connect to \"files\" failed")]
+        struct Outer(#[source] std::io::Error);
+        let event = || {
+            let error = Outer(std::io::Error::other("refused \x1b[1m"));
+            let lone = std::io::Error::other("alone");
+            tracing::warn!(
+                error = &error as &(dyn std::error::Error + 'static),
+                lone = &lone as &(dyn std::error::Error + 'static),
+                "backend down"
+            )
+        };
+        let plain = line(true, event);
+        assert_eq!(plain, line(false, event));
+        assert!(plain.contains("error.sources=["), "{plain}");
+    }
+
+    #[test]
+    fn durations_read_as_debug_formatting_writes_them() {
+        let check = |value: f64| {
+            let mut text = String::new();
+            write_f64(&mut text, value).expect("writes");
+            assert_eq!(text, format!("{value:?}"), "{value:?}");
+        };
+        for micros in (0..2_000_000u64).chain((0..50_000).map(|n| n * 19_999_999_967)) {
+            check(micros as f64 / 1000.0);
+        }
+        for value in [0.1 + 0.2, 1e-7, 0.0005, -0.0, -1.5, 1e9, 1e300, f64::NAN, f64::INFINITY] {
+            check(value);
+        }
     }
 
     #[test]
