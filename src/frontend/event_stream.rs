@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 use super::body::Body;
 use crate::session::events::{EventLog, EventReader, Next};
+use crate::session::CallContext;
 use crate::session::outbound::EventId;
 
 /// How often an idle event stream gets a comment, so proxies keep it open.
@@ -124,8 +125,8 @@ fn priming_event(stream: u64) -> Bytes {
 pub struct OnCut {
     /// The call's stream.
     pub log: Arc<EventLog>,
-    /// Cancels the call.
-    pub cancel: CancellationToken,
+    /// The call, cancelled if its client does not come back.
+    pub call: Arc<CallContext>,
     /// How long to wait for a resume.
     pub grace: Duration,
 }
@@ -198,7 +199,7 @@ impl Drop for State {
                     stream = cut.log.stream(),
                     "the client did not resume a cut call stream; cancelling the call"
                 );
-                cut.cancel.cancel();
+                cut.call.cancel();
             }
         });
     }

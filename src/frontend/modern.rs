@@ -715,13 +715,13 @@ fn input_requests(inputs: &[PendingInput]) -> Box<RawValue> {
 
 fn stream_reply(
     gateway: &Gateway,
-    ctx: &CallContext,
+    ctx: &Arc<CallContext>,
     stream: &Arc<crate::session::events::EventLog>,
 ) -> Response<Body> {
     // Closing a modern request's stream is how its client cancels: no grace, no resumption.
     let on_cut = OnCut {
         log: stream.clone(),
-        cancel: ctx.cancel_token().clone(),
+        call: ctx.clone(),
         grace: Duration::ZERO,
     };
     event_stream::response(

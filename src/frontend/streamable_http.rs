@@ -170,13 +170,17 @@ fn finish_stream(ctx: &CallContext, id: &Id, result: &Result<crate::protocol::Ra
     stream.close();
 }
 
-fn stream_reply(gateway: &Gateway, session: &Arc<Session>, ctx: &CallContext) -> Response<Body> {
+fn stream_reply(
+    gateway: &Gateway,
+    session: &Arc<Session>,
+    ctx: &Arc<CallContext>,
+) -> Response<Body> {
     let Some(stream) = ctx.stream() else {
         return body::status(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let on_cut = OnCut {
         log: stream.clone(),
-        cancel: ctx.cancel_token().clone(),
+        call: ctx.clone(),
         grace: gateway.config().resume_grace,
     };
     event_stream::response(

@@ -99,30 +99,21 @@ fn record_outcome(ctx: &CallContext, result: &Result<RawJson, CallError>) {
 }
 
 /// What is recorded of a call when it ends: metrics for every call, and for `tools/call` the
-/// audit line (arguments only when `audit.include_arguments`).
+/// audit line (arguments only when `audit.include_arguments`). The tool's name is the one steer
+/// kept in the call's context (see `CallContext::keep_called`): read once per call.
 struct Audit {
     method: &'static str,
-    /// The exposed tool name the client called.
-    tool: Option<Box<str>>,
     arguments: Option<Box<RawValue>>,
 }
 
 impl Audit {
     fn of(method: &str, params: Option<&ClientParams>, with_arguments: bool) -> Audit {
         let method = metrics_names::method_label(method);
-        let is_tool_call = method == "tools/call";
-        let member = |key: &str| params.and_then(|p| p.object().get(key));
-        Audit {
-            method,
-            tool: is_tool_call
-                .then(|| {
-                    member("name").and_then(|n| serde_json::from_str::<Box<str>>(n.get()).ok())
-                })
-                .flatten(),
-            arguments: (is_tool_call && with_arguments)
-                .then(|| member("arguments").map(RawValue::to_owned))
-                .flatten(),
-        }
+        let arguments = (method == "tools/call" && with_arguments)
+            .then(|| params.and_then(|p| p.object().get("arguments")))
+            .flatten()
+            .map(RawValue::to_owned);
+        Audit { method, arguments }
     }
 
     fn record(&self, ctx: &CallContext, took: Duration, result: &Result<RawJson, CallError>) {
@@ -149,7 +140,7 @@ impl Audit {
         }
         let session = ctx.session().map(|s| &*s.id);
         let principal = ctx.principal().map(|p| &**p);
-        let exposed = self.tool.as_deref().unwrap_or("");
+        let exposed = ctx.called().unwrap_or("");
         // Whole microseconds: as precise as the clock is useful, and short to print.
         let duration_ms = took.as_micros() as f64 / 1000.0;
         match &self.arguments {
@@ -315,10 +306,10 @@ impl Gateway {
                 let _progress: Option<ProgressGuard> = progress;
                 // The cancellation is looked at only when it fires, not on every wake of the
                 // call (see `util::watched`); a call cancelled before it starts is not sent.
-                let result = if future_ctx.cancel_token().is_cancelled() {
+                let result = if future_ctx.is_cancelled() {
                     Err(CallError::Cancelled)
                 } else {
-                    match watched(steer.oneshot(req), future_ctx.cancel_token().cancelled()).await {
+                    match watched(steer.oneshot(req), future_ctx.cancelled()).await {
                         Either::Main(result) => result,
                         Either::Watcher(()) => Err(CallError::Cancelled),
                     }

@@ -117,7 +117,7 @@ impl ParkedCalls {
                     max = self.max,
                     "too many calls wait for input; cancelling this one"
                 );
-                parked.ctx.cancel_token().cancel();
+                parked.ctx.cancel();
                 return None;
             }
             calls.insert(handle.as_str().into(), parked);
@@ -162,7 +162,7 @@ fn expire(calls: &Weak<ParkedCalls>, handle: &str) {
     let expired = calls.lock().remove(handle);
     if let Some(parked) = expired {
         // Nobody will come back for the call.
-        parked.ctx.cancel_token().cancel();
+        parked.ctx.cancel();
         debug!("a call waiting for input expired; cancelled");
     }
 }
@@ -211,7 +211,7 @@ mod tests {
             calls.resume(&state, &binding("a")).unwrap_err(),
             ResumeError::Unknown
         );
-        assert!(!ctx.cancel_token().is_cancelled(), "a resumed call runs on");
+        assert!(!ctx.is_cancelled(), "a resumed call runs on");
     }
 
     #[tokio::test(start_paused = true)]
@@ -223,7 +223,7 @@ mod tests {
             .expect("room");
         tokio::time::sleep(Duration::from_secs(6)).await;
         assert!(calls.is_empty());
-        assert!(ctx.cancel_token().is_cancelled());
+        assert!(ctx.is_cancelled());
         assert_eq!(
             calls.resume(&state, &binding("a")).unwrap_err(),
             ResumeError::Unknown
@@ -241,6 +241,6 @@ mod tests {
         assert!(calls
             .park(second.clone(), pending(), Vec::new(), binding("a"))
             .is_none());
-        assert!(second.cancel_token().is_cancelled());
+        assert!(second.is_cancelled());
     }
 }

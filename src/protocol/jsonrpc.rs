@@ -366,7 +366,7 @@ fn write_envelope_start(out: &mut Vec<u8>, id: Option<&Id>) {
 
 fn write_id(out: &mut Vec<u8>, id: &Id) {
     match id {
-        Id::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Id::Number(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
         Id::String(s) => write_str(out, s),
     }
 }

@@ -13,7 +13,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use serde_json::value::RawValue;
-use tokio_util::sync::CancellationToken;
 
 use super::events::EventLog;
 use super::modern::ModernCall;
@@ -34,8 +33,10 @@ pub struct CallContext {
     progress_token: Option<Box<RawValue>>,
     /// The client's `_meta`, as it wrote it (carries `traceparent`).
     meta: Option<Box<RawValue>>,
-    /// Cancelled when the client cancels the call or goes away.
-    cancel: CancellationToken,
+    /// Set when the client cancels the call or goes away.
+    cancelled: AtomicBool,
+    /// The one task waiting for the cancellation: the call's own future (see `cancelled`).
+    cancel_waiter: AtomicWaker,
     /// When the client stops waiting, if it said.
     deadline: Option<Instant>,
     /// The authenticated principal.
@@ -53,6 +54,8 @@ pub struct CallContext {
     opened: AtomicWaker,
     ended: AtomicBool,
     routed: OnceLock<Routed>,
+    /// The tool or prompt name the client called, as steer read it (for the audit line).
+    called: OnceLock<Box<str>>,
 }
 
 /// Where steer sent a call: for metrics, logs and the audit line.
@@ -97,7 +100,8 @@ impl CallContext {
             client_id: parts.client_id,
             progress_token: parts.progress_token,
             meta: parts.meta,
-            cancel: CancellationToken::new(),
+            cancelled: AtomicBool::new(false),
+            cancel_waiter: AtomicWaker::new(),
             deadline: parts.deadline,
             principal: parts.principal,
             version: parts.version,
@@ -108,6 +112,7 @@ impl CallContext {
             opened: AtomicWaker::new(),
             ended: AtomicBool::new(false),
             routed: OnceLock::new(),
+            called: OnceLock::new(),
         })
     }
 
@@ -140,9 +145,34 @@ impl CallContext {
         self.meta.as_deref()
     }
 
-    /// The call's cancellation.
-    pub fn cancel_token(&self) -> &CancellationToken {
-        &self.cancel
+    /// Cancels the call: its future stops waiting and the backend is told. A flag and a
+    /// waker rather than a `CancellationToken`, which allocates a node per call and takes its
+    /// lock to clone, wait on and drop, for a call that has no children and one waiter.
+    pub fn cancel(&self) {
+        if !self.cancelled.swap(true, Ordering::AcqRel) {
+            self.cancel_waiter.wake();
+        }
+    }
+
+    /// Whether the call was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Resolves when the call is cancelled. One waiter at a time: the call's own future.
+    pub fn cancelled(&self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.is_cancelled() {
+                return std::task::Poll::Ready(());
+            }
+            self.cancel_waiter.register(cx.waker());
+            // A cancel between the check and the registration woke nobody: look again.
+            if self.is_cancelled() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
     }
 
     /// When the client stops waiting, if known.
@@ -183,6 +213,21 @@ impl CallContext {
                 tool: tool.cloned(),
             });
         }
+    }
+
+    /// Keeps the name the client called and lends it back; a name already kept, or a context
+    /// of the gateway's own (shared by all its calls), hands `name` back instead.
+    pub fn keep_called(&self, name: String) -> Result<&str, String> {
+        if self.client_id.is_none() || self.called.get().is_some() {
+            return Err(name);
+        }
+        let kept = self.called.get_or_init(|| name.into_boxed_str());
+        Ok(kept)
+    }
+
+    /// The tool or prompt name the client called, once steer has read it.
+    pub fn called(&self) -> Option<&str> {
+        self.called.get().map(|n| &**n)
     }
 
     /// Where steer sent the call, if it went to a backend.

@@ -163,7 +163,7 @@ impl Session {
     pub fn cancel_call(&self, id: &Id) -> bool {
         let call = self.lock_calls().remove(id);
         call.and_then(|c| c.upgrade())
-            .map(|c| c.cancel_token().cancel())
+            .map(|c| c.cancel())
             .is_some()
     }
 
@@ -247,7 +247,7 @@ impl Session {
         self.outbound.close_all();
         for (_, call) in self.lock_calls().drain() {
             if let Some(call) = call.upgrade() {
-                call.cancel_token().cancel();
+                call.cancel();
             }
         }
         self.asks.fail_all();
@@ -299,7 +299,7 @@ mod tests {
         s.start_call(&Id::Number(7), &call);
         assert!(!s.cancel_call(&Id::Number(8)));
         assert!(s.cancel_call(&Id::Number(7)));
-        assert!(call.cancel_token().is_cancelled());
+        assert!(call.is_cancelled());
         assert_eq!(s.calls_in_flight(), 0);
     }
 
@@ -311,7 +311,7 @@ mod tests {
         s.start_call(&Id::Number(1), &call);
         s.end();
         assert!(answer.await.is_err());
-        assert!(call.cancel_token().is_cancelled());
+        assert!(call.is_cancelled());
         assert!(s.closed.is_cancelled());
     }
 

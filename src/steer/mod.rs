@@ -174,12 +174,22 @@ impl Inner {
                 req.method
             ))
         })?;
-        if kind == ListKind::Tools && self.local.owns(&name) {
-            return self.local.call(name, req).await;
+        // The call's context keeps the name for the audit line; steer borrows it from there.
+        let ctx = req.ctx.clone();
+        let own;
+        let name: &str = match ctx.keep_called(name) {
+            Ok(kept) => kept,
+            Err(name) => {
+                own = name;
+                &own
+            }
+        };
+        if kind == ListKind::Tools && self.local.owns(name) {
+            return self.local.call(name.to_string(), req).await;
         }
         let lookup = |snapshot: &catalog::Catalog| match kind {
-            ListKind::Tools => snapshot.tool(&name),
-            _ => snapshot.prompt(&name),
+            ListKind::Tools => snapshot.tool(name),
+            _ => snapshot.prompt(name),
         };
         let mut route = lookup(&*view(&self.catalog, &req).await);
         if route.is_none() && !self.catalog.unsettled().is_empty() {
@@ -188,7 +198,10 @@ impl Inner {
             self.catalog.wait_settled(FIRST_LIST_WAIT).await;
             route = lookup(&*view(&self.catalog, &req).await);
         }
-        let route = route.ok_or(CallError::UnknownName { kind: what, name })?;
+        let route = route.ok_or_else(|| CallError::UnknownName {
+            kind: what,
+            name: name.to_string(),
+        })?;
         set_member(&mut req, "name", raw_string(&route.name));
         if kind == ListKind::Tools {
             req.tool = Some(route.name.clone());
@@ -339,17 +352,24 @@ fn member(req: &JsonRpcRequest, key: &str) -> Result<Option<Box<RawValue>>, Call
     Ok(object.get(key).map(RawValue::to_owned))
 }
 
-/// A string member of the request's params; a member of another type is an error.
+/// A string member of the request's params; a member of another type is an error. Read from
+/// the params where they lie: this is every `tools/call`'s tool name.
 fn str_member(req: &JsonRpcRequest, key: &str) -> Result<Option<String>, CallError> {
-    let Some(raw) = member(req, key)? else {
+    let read = |raw: Option<&RawValue>| match raw {
+        None => Ok(None),
+        Some(raw) if raw.get() == "null" => Ok(None),
+        Some(raw) => serde_json::from_str::<String>(raw.get()).map(Some).map_err(|_| {
+            CallError::InvalidParams(format!("{}: `{key}` must be a string", req.method))
+        }),
+    };
+    if let Some(parsed) = &req.parsed {
+        return read(parsed.object().get(key));
+    }
+    let Some(params) = req.params.as_deref() else {
         return Ok(None);
     };
-    if raw.get() == "null" {
-        return Ok(None);
-    }
-    serde_json::from_str::<String>(raw.get())
-        .map(Some)
-        .map_err(|_| CallError::InvalidParams(format!("{}: `{key}` must be a string", req.method)))
+    let object = RawObject::parse(params).map_err(|e| CallError::params(&req.method, e))?;
+    read(object.get(key))
 }
 
 /// Rewrites a member of the request's params.
