@@ -50,6 +50,11 @@ pub struct Args {
     /// from one run to the next; several rounds average over it.
     #[arg(long, default_value_t = 3)]
     pub rounds_at_1: usize,
+    /// Run each gateway (and the byte relay) on a CPU of its own, the last one this process
+    /// may use, and the driver, the backends and the processes a gateway starts on the others:
+    /// steadier CPU-per-call figures than wherever the scheduler puts them. Needs two CPUs.
+    #[arg(long)]
+    pub pin: bool,
     /// Paths of the load matrix (all by default); with one path, ratios are not reported.
     #[arg(long, value_delimiter = ',')]
     pub paths: Vec<LoadPath>,

@@ -14,6 +14,7 @@ mod args;
 mod backend;
 mod client;
 mod load;
+mod pin;
 mod procs;
 mod relay;
 mod report;
@@ -58,6 +59,25 @@ fn main() {
         Some(path) => path.clone(),
         None => build_mcpmux(&workspace),
     };
+    // Before the runtime starts threads: they, and every process started from here, inherit it.
+    let placement = match args.pin.then(pin::Placement::split).transpose() {
+        Ok(None) => None,
+        Ok(Some(Some(placement))) => match placement.confine_self() {
+            Ok(()) => Some(placement),
+            Err(e) => {
+                eprintln!("mcpmux-bench: --pin: cannot set this process's CPUs: {e}");
+                std::process::exit(1);
+            }
+        },
+        Ok(Some(None)) => {
+            eprintln!("mcpmux-bench: --pin needs at least two CPUs");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("mcpmux-bench: --pin: cannot read this process's CPUs: {e}");
+            std::process::exit(1);
+        }
+    };
     let runtime = match args.driver_threads {
         0 | 1 => tokio::runtime::Builder::new_current_thread(),
         n => {
@@ -70,7 +90,7 @@ fn main() {
     .build()
     .expect("cannot start the tokio runtime");
     let machine = Machine::read(&workspace);
-    match runtime.block_on(run(&args, &mcpmux, machine)) {
+    match runtime.block_on(run(&args, &mcpmux, machine, placement)) {
         Ok(report) => println!("{}", report.render()),
         Err(e) => {
             drop(runtime);
@@ -104,13 +124,19 @@ fn build_mcpmux(workspace: &Path) -> PathBuf {
     path
 }
 
-async fn run(args: &Args, mcpmux: &Path, machine: Machine) -> Result<Report, BoxError> {
+async fn run(
+    args: &Args,
+    mcpmux: &Path,
+    machine: Machine,
+    placement: Option<pin::Placement>,
+) -> Result<Report, BoxError> {
     let timings = args.timings();
     let dir = tempfile::Builder::new().prefix("mcpmux-bench-").tempdir()?;
     let launcher = GatewayLauncher {
         mcpmux: mcpmux.to_path_buf(),
         dir: dir.path().to_path_buf(),
         env: args.gateway_env.clone(),
+        placement: placement.clone(),
     };
     let mut report = Report {
         machine,
@@ -121,6 +147,7 @@ async fn run(args: &Args, mcpmux: &Path, machine: Machine) -> Result<Report, Box
         memory: None,
         soak: None,
         gateway_env: args.gateway_env.clone(),
+        placement,
         driver_threads: args.driver_threads,
         rounds_at_1: args.rounds_at_1,
     };
@@ -187,7 +214,7 @@ async fn load_matrix(
         .first()
         .copied()
         .ok_or("the stdio gateway has no example-server child")?;
-    let relay = procs::start_relay(http_backend.addr).await?;
+    let relay = procs::start_relay(http_backend.addr, launcher.placement.as_ref()).await?;
     let direct_stdio = Arc::new(StdioPeer::start(&launcher.mcpmux).await?);
     let driver = std::process::id();
     eprintln!(

@@ -178,11 +178,26 @@ pub async fn start_http_backend() -> Result<Proc, BoxError> {
 }
 
 /// Starts the reference byte relay in front of `upstream`: this binary in its `relay` role.
-pub async fn start_relay(upstream: std::net::SocketAddr) -> Result<Proc, BoxError> {
+pub async fn start_relay(
+    upstream: std::net::SocketAddr,
+    placement: Option<&crate::pin::Placement>,
+) -> Result<Proc, BoxError> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
     command.arg("relay").arg(upstream.to_string());
+    if let Some(placement) = placement {
+        run_on(&mut command, &placement.gateway);
+    }
     Proc::start("byte relay", command, Stream::Stdout).await
+}
+
+/// Starts `command`'s process on `cpus` (before it runs anything, so all its threads inherit).
+fn run_on(command: &mut Command, cpus: &[usize]) {
+    let set = crate::pin::set_of(cpus);
+    // SAFETY: the closure runs between fork and exec and only makes one system call.
+    unsafe {
+        command.pre_exec(move || crate::pin::set(0, &set));
+    }
 }
 
 /// How gateways are started: the binary, where configs go, extra environment.
@@ -194,6 +209,8 @@ pub struct GatewayLauncher {
     pub dir: std::path::PathBuf,
     /// Extra environment of gateway processes.
     pub env: Vec<(String, String)>,
+    /// `--pin`: the gateway's CPUs and everyone else's.
+    pub placement: Option<crate::pin::Placement>,
 }
 
 /// Starts a gateway on `config` (TOML text), written into the launcher's directory.
@@ -210,7 +227,17 @@ pub async fn start_gateway(
         .arg("--config")
         .arg(&file)
         .envs(launcher.env.iter().map(|(k, v)| (k, v)));
-    Proc::start(label, command, Stream::Stderr).await
+    let Some(placement) = &launcher.placement else {
+        return Proc::start(label, command, Stream::Stderr).await;
+    };
+    run_on(&mut command, &placement.gateway);
+    let gateway = Proc::start(label, command, Stream::Stderr).await?;
+    // Its stdio backends started with the gateway's CPU; they belong with the other backends.
+    for child in children_of(gateway.pid) {
+        crate::pin::move_process(child, &placement.others)
+            .map_err(|e| format!("--pin: cannot move {label}'s child {child}: {e}"))?;
+    }
+    Ok(gateway)
 }
 
 /// The header of every gateway config: loopback, a free port, the default log level (so the

@@ -66,6 +66,8 @@ pub struct Report {
     /// Extra environment the gateways ran with (experiments), shown so numbers are not
     /// mistaken for the default build's.
     pub gateway_env: Vec<(String, String)>,
+    /// `--pin`: where the gateways ran.
+    pub placement: Option<crate::pin::Placement>,
 }
 
 /// A target of DESIGN.md section 10.
@@ -215,6 +217,13 @@ impl Report {
                 .map(|(k, v)| format!("`{k}={v}`"))
                 .collect();
             let _ = writeln!(out, "Gateways ran with {}.\n", env.join(", "));
+        }
+        if let Some(placement) = &self.placement {
+            let _ = writeln!(
+                out,
+                "Pinned (`--pin`): gateways and the byte relay on CPU {:?}, the driver, the backends and the gateways' children on CPU {:?}.\n",
+                placement.gateway, placement.others
+            );
         }
         if !self.load.is_empty() {
             self.render_load(&mut out);
