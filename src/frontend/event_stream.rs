@@ -17,8 +17,8 @@ use tracing::{info, warn};
 
 use super::body::Body;
 use crate::session::events::{EventLog, EventReader, Next};
-use crate::session::CallContext;
 use crate::session::outbound::EventId;
+use crate::session::CallContext;
 
 /// How often an idle event stream gets a comment, so proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -162,9 +162,7 @@ impl Session {
     /// Cancels the call the client knows as `id`; false if none is in flight.
     pub fn cancel_call(&self, id: &Id) -> bool {
         let call = self.lock_calls().remove(id);
-        call.and_then(|c| c.upgrade())
-            .map(|c| c.cancel())
-            .is_some()
+        call.and_then(|c| c.upgrade()).map(|c| c.cancel()).is_some()
     }
 
     /// Calls in flight.

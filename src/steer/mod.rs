@@ -358,9 +358,11 @@ fn str_member(req: &JsonRpcRequest, key: &str) -> Result<Option<String>, CallErr
     let read = |raw: Option<&RawValue>| match raw {
         None => Ok(None),
         Some(raw) if raw.get() == "null" => Ok(None),
-        Some(raw) => serde_json::from_str::<String>(raw.get()).map(Some).map_err(|_| {
-            CallError::InvalidParams(format!("{}: `{key}` must be a string", req.method))
-        }),
+        Some(raw) => serde_json::from_str::<String>(raw.get())
+            .map(Some)
+            .map_err(|_| {
+                CallError::InvalidParams(format!("{}: `{key}` must be a string", req.method))
+            }),
     };
     if let Some(parsed) = &req.parsed {
         return read(parsed.object().get(key));

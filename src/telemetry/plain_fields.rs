@@ -177,9 +177,9 @@ fn write_f64(writer: &mut impl Write, value: f64) -> fmt::Result {
 /// A string as `{:?}` writes it, without the formatting machinery when nothing needs escaping.
 fn write_quoted(writer: &mut impl Write, value: &str) -> fmt::Result {
     // No early exit, so that the check compiles to a few vector instructions per 16 bytes.
-    let escaped = value
-        .bytes()
-        .fold(false, |any, b| any | !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\'));
+    let escaped = value.bytes().fold(false, |any, b| {
+        any | !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\')
+    });
     if escaped {
         return write!(writer, "{value:?}");
     }
@@ -315,7 +315,17 @@ mod tests {
         for micros in (0..2_000_000u64).chain((0..50_000).map(|n| n * 19_999_999_967)) {
             check(micros as f64 / 1000.0);
         }
-        for value in [0.1 + 0.2, 1e-7, 0.0005, -0.0, -1.5, 1e9, 1e300, f64::NAN, f64::INFINITY] {
+        for value in [
+            0.1 + 0.2,
+            1e-7,
+            0.0005,
+            -0.0,
+            -1.5,
+            1e9,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             check(value);
         }
     }

@@ -151,9 +151,9 @@ mod tests {
             .with_ansi(false)
             .without_time();
         let subscriber: Box<dyn Subscriber + Send + Sync> = if plain {
-            let layer = layer.fmt_fields(PlainFields).event_format(PlainLine {
-                without_time: true,
-            });
+            let layer = layer
+                .fmt_fields(PlainFields)
+                .event_format(PlainLine { without_time: true });
             Box::new(tracing_subscriber::registry().with(layer))
         } else {
             Box::new(tracing_subscriber::registry().with(layer))
@@ -186,7 +186,9 @@ mod tests {
             "{plain}"
         );
         assert!(
-            plain.contains(" INFO conn{peer=\"127.0.0.1:9\" n=3}:bare:call{method=\"tools/call\"}: "),
+            plain.contains(
+                " INFO conn{peer=\"127.0.0.1:9\" n=3}:bare:call{method=\"tools/call\"}: "
+            ),
             "{plain}"
         );
         assert_eq!(plain.lines().count(), 6, "{plain}");
@@ -199,7 +201,10 @@ mod tests {
         let log = || log::warn!(target: "hyper::proto", "from the log crate");
         let plain = lines(true, log);
         assert_eq!(plain, lines(false, log));
-        assert!(plain.starts_with(" WARN hyper::proto: from the log crate"), "{plain}");
+        assert!(
+            plain.starts_with(" WARN hyper::proto: from the log crate"),
+            "{plain}"
+        );
     }
 
     #[test]
