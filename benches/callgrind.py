@@ -39,17 +39,17 @@ ONE_OFF = re.compile(r"^quanta::Calibration::calibrate$")
 
 
 def totals(path):
-    """(instructions less one-off work, marker calls) of one callgrind output file."""
-    names, calls, total, one_off, callee, fn = {}, 0, 0, 0, None, ""
+    """({event: count less one-off work}, marker calls) of one callgrind output file."""
+    names, calls, callee, fn = {}, 0, None, ""
+    events, total, one_off = [], [], []
     with open(path, errors="replace") as f:
         for line in f:
             first = line[:1]
             if first.isdigit() or first in "+-*":
                 if ONE_OFF.search(fn):
                     # Inside the function: its own lines and its calls' inclusive costs.
-                    parts = line.split()
-                    if len(parts) >= 2:
-                        one_off += int(parts[1])
+                    for i, cost in enumerate(line.split()[1:]):
+                        one_off[i] += int(cost)
                 continue
             if line.startswith("cfn="):
                 m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line.strip())
@@ -65,9 +65,12 @@ def totals(path):
                     fn = names.get(m.group(1), "")
             elif line.startswith("calls=") and callee is not None and MARKER.search(callee):
                 calls += int(line[6:].split()[0])
+            elif line.startswith("events:"):
+                events = line.split()[1:]
+                one_off = [0] * len(events)
             elif line.startswith(("summary:", "totals:")):
-                total = int(line.split()[1])
-    return total - one_off, calls
+                total = [int(v) for v in line.split()[1:]]
+    return {e: t - o for e, t, o in zip(events, total, one_off)}, calls
 
 
 def run(bench, wrapper, seconds, out_dir, gateway_env):
@@ -95,19 +98,21 @@ def main():
     parser.add_argument("--bench", default=os.path.join(ROOT, "target/release/mcpmux-bench"))
     parser.add_argument("--gateway-env", metavar="NAME=VALUE", action="append", default=[],
                         help="set in the gateways' environment, e.g. RUST_LOG=info,mcpmux::audit=off")
+    parser.add_argument("--cache-sim", action="store_true",
+                        help="also simulate the caches and count instruction-cache (I1) misses")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the callgrind files in DIR (for callgrind_annotate)")
     args = parser.parse_args()
     mcpmux = os.path.abspath(args.mcpmux)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
-        measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env)
+        measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env, args.cache_sim)
     else:
         with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
-            measure(mcpmux, args.bench, tmp, args.gateway_env)
+            measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim)
 
 
-def measure(mcpmux, bench, tmp, gateway_env):
+def measure(mcpmux, bench, tmp, gateway_env, cache_sim):
     """Runs both durations with the gateways under callgrind, files in `tmp`; prints the table."""
     wrapper = os.path.join(tmp, "mcpmux")
     # Only gateways run under callgrind; the example servers they start run as they are.
@@ -116,7 +121,8 @@ def measure(mcpmux, bench, tmp, gateway_env):
             "#!/bin/sh\n"
             'if [ "$1" = start ]; then\n'
             '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
-            f'"{mcpmux}" "$@"\n'
+            + ("--cache-sim=yes " if cache_sim else "")
+            + f'"{mcpmux}" "$@"\n'
             "fi\n"
             f'exec "{mcpmux}" "$@"\n'
         )
@@ -127,14 +133,24 @@ def measure(mcpmux, bench, tmp, gateway_env):
         os.makedirs(out_dir, exist_ok=True)
         runs.append(run(bench, wrapper, seconds, out_dir, gateway_env))
     print(f"mcpmux: {mcpmux}" + "".join(f" {pair}" for pair in gateway_env))
-    print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
-    print("|---|---:|---:|")
+    if cache_sim:
+        print("| `tools/call` echo, c=32 | requests counted | instructions per call "
+              "| I1 misses per call | D1 misses per call |")
+        print("|---|---:|---:|---:|---:|")
+    else:
+        print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
+        print("|---|---:|---:|")
     for path in runs[0]:
-        (ir_short, n_short), (ir_long, n_long) = totals(runs[0][path]), totals(runs[1][path])
+        (short, n_short), (long, n_long) = totals(runs[0][path]), totals(runs[1][path])
         calls = n_long - n_short
         if calls <= 0:
             sys.exit(f"{path}: no more requests in the long run than in the short one")
-        print(f"| {path}, via mcpmux | {calls} | {(ir_long - ir_short) / calls:,.0f} |")
+        per = {e: (long[e] - short.get(e, 0)) / calls for e in long}
+        row = f"| {path}, via mcpmux | {calls} | {per['Ir']:,.0f} |"
+        if cache_sim:
+            d1 = per.get("D1mr", 0) + per.get("D1mw", 0)
+            row += f" {per.get('I1mr', 0):,.0f} | {d1:,.0f} |"
+        print(row)
 
 
 if __name__ == "__main__":
