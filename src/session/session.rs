@@ -39,9 +39,8 @@ pub struct Session {
     /// Backend slots this session has called (bit `slot % 64`), for roots changes.
     used: AtomicU64,
     outbound: Outbound,
-    /// Calls in flight by the client's id. Weak: the call's guard removes its entry, and a
-    /// weak reference is cheaper to take than a clone of the call's cancellation token (one
-    /// atomic instead of the token tree's lock, twice per call). Fx hashing: the ids are the
+    /// Calls in flight by the client's id, to cancel. Weak: a call's context holds its session,
+    /// and the call's guard removes the entry when the call ends. Fx hashing: the ids are the
     /// client's own, and only its own calls share this map.
     calls: Mutex<FxHashMap<Id, Weak<CallContext>>>,
     asks: Pending,

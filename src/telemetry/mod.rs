@@ -2,6 +2,8 @@
 //! traces. Metric names live in `metrics.rs`; nothing else in the gateway spells them.
 
 pub mod call_metrics;
+#[cfg(test)]
+mod captured;
 pub mod log_stream;
 pub mod log_writer;
 pub mod logs;
