@@ -38,6 +38,16 @@ MARKER = re.compile(r"^httparse::simd::(avx2|sse42)::match_uri_vectored$")
 ONE_OFF = re.compile(r"^quanta::Calibration::calibrate$")
 
 
+def function_name(spec, names):
+    """The name in a `fn=`/`cfn=` spec: `(id) name` defines the id, `(id)` refers to it."""
+    m = re.match(r"\((\d+)\)(?: (.*))?", spec.strip())
+    if not m:
+        return ""
+    if m.group(2):
+        names[m.group(1)] = m.group(2)
+    return names.get(m.group(1), "")
+
+
 def totals(path):
     """({event: count less one-off work}, marker calls) of one callgrind output file."""
     names, calls, callee, fn = {}, 0, None, ""
@@ -52,17 +62,9 @@ def totals(path):
                         one_off[i] += int(cost)
                 continue
             if line.startswith("cfn="):
-                m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line.strip())
-                if m:
-                    if m.group(2):
-                        names[m.group(1)] = m.group(2)
-                    callee = names.get(m.group(1), "")
+                callee = function_name(line[4:], names)
             elif line.startswith("fn="):
-                m = re.match(r"fn=\((\d+)\)(?: (.*))?", line.strip())
-                if m:
-                    if m.group(2):
-                        names[m.group(1)] = m.group(2)
-                    fn = names.get(m.group(1), "")
+                fn = function_name(line[3:], names)
             elif line.startswith("calls=") and callee is not None and MARKER.search(callee):
                 calls += int(line[6:].split()[0])
             elif line.startswith("events:"):

@@ -11,13 +11,17 @@ pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 impl Captured {
     /// What was written, as text.
     pub(crate) fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        let bytes = self.0.lock().expect("no test panics while writing").clone();
+        String::from_utf8(bytes).expect("formatters write UTF-8")
     }
 }
 
 impl std::io::Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        self.0
+            .lock()
+            .expect("no test panics while writing")
+            .extend_from_slice(bytes);
         Ok(bytes.len())
     }
 

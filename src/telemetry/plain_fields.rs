@@ -64,73 +64,62 @@ impl<W: Write> PlainVisitor<W> {
     }
 }
 
+impl<W: Write> PlainVisitor<W> {
+    /// Writes one field with `value`, told whether the field is the message; nothing after an
+    /// error, and nothing for a bridged `log` record's metadata (`log.*`), shown elsewhere.
+    fn field(&mut self, name: &str, value: impl FnOnce(&mut W, bool) -> fmt::Result) {
+        if self.result.is_err() || name.starts_with("log.") {
+            return;
+        }
+        self.result = self
+            .begin(name)
+            .and_then(|()| value(&mut self.writer, name == "message"));
+    }
+}
+
 impl<W: Write> Visit for PlainVisitor<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.result.is_err() {
-            return;
-        }
-        let name = field.name();
-        // `log` records bridged by tracing-log carry their metadata as fields, shown elsewhere.
-        if name.starts_with("log.") {
-            return;
-        }
-        self.result = self.begin(name).and_then(|()| {
-            if name == "message" {
-                Escaping(&mut self.writer).write_str(value)
+        self.field(field.name(), |writer, message| {
+            if message {
+                Escaping(writer).write_str(value)
             } else {
-                write_quoted(&mut self.writer, value)
+                write_quoted(writer, value)
             }
         });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = self
-            .begin(field.name())
-            .and_then(|()| write_f64(&mut self.writer, value));
+        self.field(field.name(), |writer, _| write_f64(writer, value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if self.result.is_err() {
-            return;
-        }
         let name = field.name();
-        self.result = self.begin(name).and_then(|()| {
-            write!(Escaping(&mut self.writer), "{value}")?;
+        self.field(name, |writer, _| {
+            write!(Escaping(&mut *writer), "{value}")?;
             let Some(mut source) = value.source() else {
                 return Ok(());
             };
             let name = name.strip_prefix("r#").unwrap_or(name);
-            write!(self.writer, " {name}.sources=[")?;
+            write!(writer, " {name}.sources=[")?;
             loop {
-                write!(Escaping(&mut self.writer), "{source}")?;
+                write!(Escaping(&mut *writer), "{source}")?;
                 match source.source() {
                     Some(next) => {
-                        self.writer.write_str(", ")?;
+                        writer.write_str(", ")?;
                         source = next;
                     }
-                    None => return self.writer.write_str("]"),
+                    None => return writer.write_str("]"),
                 }
             }
         });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        if self.result.is_err() {
-            return;
-        }
-        let name = field.name();
-        // `log` records bridged by tracing-log carry their metadata as fields, shown elsewhere.
-        if name.starts_with("log.") {
-            return;
-        }
-        self.result = self.begin(name).and_then(|()| {
-            if name == "message" {
-                write!(Escaping(&mut self.writer), "{value:?}")
+        self.field(field.name(), |writer, message| {
+            if message {
+                write!(Escaping(writer), "{value:?}")
             } else {
-                write!(self.writer, "{value:?}")
+                write!(writer, "{value:?}")
             }
         });
     }
