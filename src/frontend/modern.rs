@@ -380,10 +380,7 @@ async fn call(
         principal: principal.name,
         authorization: headers.get(http::header::AUTHORIZATION).cloned(),
         streamable: accepted.sse,
-        trace: headers
-            .get("traceparent")
-            .cloned()
-            .map(|parent| (parent, headers.get("tracestate").cloned())),
+        trace: Inbound::trace_headers(headers),
         modern: Some(modern),
     };
     let read = params.map(|raw| ClientParams::new(raw, checked.params));

@@ -92,11 +92,7 @@ where
                 principal: principal.name,
                 authorization: parts.headers.get(http::header::AUTHORIZATION).cloned(),
                 streamable: accepted.sse,
-                trace: parts
-                    .headers
-                    .get("traceparent")
-                    .cloned()
-                    .map(|parent| (parent, parts.headers.get("tracestate").cloned())),
+                trace: Inbound::trace_headers(&parts.headers),
                 modern: None,
             };
             match gateway.call(req, inbound) {

@@ -177,6 +177,15 @@ pub struct Inbound {
     pub modern: Option<Arc<ModernCall>>,
 }
 
+impl Inbound {
+    /// The client's `traceparent` and `tracestate` headers, as [`Inbound::trace`] keeps them.
+    /// Looked up by constant names: a `&str` name is parsed again on every lookup.
+    pub fn trace_headers(headers: &http::HeaderMap) -> Option<(HeaderValue, Option<HeaderValue>)> {
+        let parent = headers.get(TRACEPARENT)?.clone();
+        Some((parent, headers.get(TRACESTATE).cloned()))
+    }
+}
+
 /// A started call: its context (the frontend reads the call's stream from it) and the future
 /// of its result.
 pub struct Call {
