@@ -50,15 +50,17 @@ impl<W: Write> PlainVisitor<W> {
 
     /// Starts a field: the separator, and `name=` unless it is the message.
     fn begin(&mut self, name: &str) -> fmt::Result {
+        // One-byte pieces as `write_char`: into the line's `String` that is a push, where
+        // `write_str` is a call to `memcpy`.
         if self.first {
             self.first = false;
         } else {
-            self.writer.write_str(" ")?;
+            self.writer.write_char(' ')?;
         }
         if name != "message" {
             self.writer
                 .write_str(name.strip_prefix("r#").unwrap_or(name))?;
-            self.writer.write_str("=")?;
+            self.writer.write_char('=')?;
         }
         Ok(())
     }
@@ -172,10 +174,9 @@ fn write_quoted(writer: &mut impl Write, value: &str) -> fmt::Result {
     if escaped {
         return write!(writer, "{value:?}");
     }
-    // `write_char` would encode each quote into a buffer first.
-    writer.write_str("\"")?;
+    writer.write_char('"')?;
     writer.write_str(value)?;
-    writer.write_str("\"")
+    writer.write_char('"')
 }
 
 /// Escapes what a terminal would act on (ESC, BEL, BS, FF, DEL, C1 controls) in a message,
