@@ -1,7 +1,7 @@
 //! Traces over OTLP to a real receiver inside the test (gRPC and HTTP/protobuf): one
 //! `tools/call` gives a server span and a backend span in one trace with the MCP attributes, a
-//! client's `traceparent` is continued, and both an HTTP backend and a stdio backend receive
-//! the trace context.
+//! client's `traceparent` is continued (on `/mcp` and through the REST bridge), and both an
+//! HTTP backend and a stdio backend receive the trace context.
 
 mod common;
 
@@ -16,6 +16,9 @@ use fault_backend::FaultBackend;
 
 const CLIENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// A REST caller's trace, distinct from the `/mcp` client's so that its spans can be told apart.
+const REST_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+const REST_PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 async fn gateway(endpoint: &str, protocol: &str, http_backend: &str) -> GatewayProcess {
     let config = format!(
@@ -131,6 +134,36 @@ async fn one_call_is_one_trace_through_both_backends(
     );
     let web_server = spans_named(&spans, "tools/call web__trace", 2).await;
     assert_eq!(web_server.attributes["mcp.backend"], "web");
+
+    // The REST bridge continues its caller's trace the same way.
+    let response = common::raw::client()
+        .post(format!("{}/api/tools/call", gateway.base()))
+        .header("content-type", "application/json")
+        .header("traceparent", REST_PARENT)
+        .body(json!({"name": "ex__meta", "arguments": {}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let result: Value = response.json().await.unwrap();
+    let meta: Value =
+        serde_json::from_str(result["content"][0]["text"].as_str().unwrap_or("{}")).unwrap();
+    let sent = meta["traceparent"].as_str().unwrap_or_default();
+    assert!(
+        sent.contains(REST_TRACE),
+        "the stdio backend got {meta} via REST"
+    );
+    let rest_server = poll_until(POLL_DEADLINE, "the REST call's server span", || async {
+        spans
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|s| s.kind == 2 && s.trace_id == REST_TRACE)
+            .cloned()
+    })
+    .await;
+    assert_eq!(rest_server.name, "tools/call ex__meta");
+    assert_eq!(rest_server.parent_span_id, "b7ad6b7169203331");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -273,7 +273,7 @@ async fn call(gateway: &Gateway, body: Value) -> Response<Body> {
     let principal = Principal {
         name: Some(Arc::from("admin")),
     };
-    super::rest::call(gateway, principal, "tools/call", params).await
+    super::rest::call(gateway, principal, "tools/call", params, None).await
 }
 
 /// `GET /api/logs`: a WebSocket of log lines at `?level=` (default `info`) and above.

@@ -65,7 +65,8 @@ where
             match uri {
                 Some(uri) => {
                     let params = to_raw(&serde_json::json!({ "uri": uri }));
-                    call(gateway, principal, "resources/read", params).await
+                    let trace = Inbound::trace_headers(request.headers());
+                    call(gateway, principal, "resources/read", params, trace).await
                 }
                 None => error(
                     StatusCode::BAD_REQUEST,
@@ -174,14 +175,18 @@ where
             )
         }
     };
-    call(gateway, principal, method, params).await
+    let trace = Inbound::trace_headers(&parts.headers);
+    call(gateway, principal, method, params, trace).await
 }
 
+/// Makes the call and answers it as REST; `trace` is the caller's W3C trace context, which
+/// the call continues as a client's on `/mcp` would.
 pub(crate) async fn call(
     gateway: &Gateway,
     principal: Principal,
     method: &str,
     params: Box<RawValue>,
+    trace: Option<(HeaderValue, Option<HeaderValue>)>,
 ) -> Response<Body> {
     let request = RpcRequest {
         id: Id::Number(1),
@@ -193,7 +198,7 @@ pub(crate) async fn call(
         principal: principal.name,
         authorization: None,
         streamable: false,
-        trace: None,
+        trace,
         modern: None,
     };
     let result = match gateway.call(request, inbound) {
