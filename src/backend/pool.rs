@@ -128,30 +128,12 @@ impl Pool {
             .map_or(0, |p| p.lock().len())
     }
 
-    async fn call(self, req: JsonRpcRequest) -> Result<JsonRpcResponse, BoxError> {
-        let session = req.ctx.session().cloned();
-        match (&self.inner.per_session, session) {
-            (Some(per_session), Some(session)) => {
-                if &*req.method == "logging/setLevel" && !per_session.has_child(&session.id) {
-                    // A process started later reads its session's level when it comes up.
-                    return Ok(JsonRpcResponse {
-                        outcome: Ok(RawJson::empty_object()),
-                    });
-                }
-                let transport = per_session.child_for(&self.inner.alias, &session)?;
-                transport.call(req).await
-            }
-            _ => self.least_busy().call(req).await,
-        }
-    }
-
-    fn least_busy(&self) -> Linked {
+    fn least_busy(&self) -> &Linked {
         self.inner
             .shared
             .iter()
             .min_by_key(|t| t.in_flight())
             .expect("a pool has at least one shared process")
-            .clone()
     }
 }
 
@@ -166,7 +148,22 @@ impl tower::Service<JsonRpcRequest> for Pool {
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
-        Box::pin(self.clone().call(req))
+        // The process is picked here, before any future is made: the call's future is then
+        // its connection's own (see `Linked::call`), not one more state machine around it.
+        let (Some(per_session), Some(session)) = (&self.inner.per_session, req.ctx.session())
+        else {
+            return self.least_busy().call(req);
+        };
+        if &*req.method == "logging/setLevel" && !per_session.has_child(&session.id) {
+            // A process started later reads its session's level when it comes up.
+            return Box::pin(std::future::ready(Ok(JsonRpcResponse {
+                outcome: Ok(RawJson::empty_object()),
+            })));
+        }
+        match per_session.child_for(&self.inner.alias, session) {
+            Ok(child) => child.call(req),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 }
 

@@ -88,8 +88,7 @@ impl tower::Service<JsonRpcRequest> for StdioTransport {
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
-        let linked = self.linked.clone();
-        Box::pin(async move { linked.call(req).await })
+        self.linked.call(req)
     }
 }
 

@@ -123,9 +123,7 @@ impl Supervisor {
 
         let info = tokio::select! {
             r = tokio::time::timeout(self.spec.connect_timeout, handshake::initialize_over(self.alias(), |req| {
-                let conn = conn.clone();
-                let alias = self.alias().clone();
-                async move { conn.call(&alias, req).await }
+                conn.clone().call(self.alias().clone(), req)
             })) => r,
             status = child.wait() => {
                 reader.abort();
