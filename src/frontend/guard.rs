@@ -49,20 +49,21 @@ impl OriginGuard {
             }
         }
         if self.loopback {
+            // Compared without case rather than lowered into a new string: this runs for every
+            // request on a loopback listener.
             let host = headers
                 .get(HOST)
                 .and_then(|h| h.to_str().ok())
                 .or_else(|| uri.authority().map(|a| a.as_str()))
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let allowed = is_local_host(&host)
-                || self
-                    .allowed_hosts
-                    .iter()
-                    .any(|h| *h == host || *h == strip_port(&host));
+                .unwrap_or_default();
+            let allowed = is_local_host(host)
+                || self.allowed_hosts.iter().any(|h| {
+                    h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(strip_port(host))
+                });
             if !host.is_empty() && !allowed {
                 return Err(format!(
-                    "Host `{host}` is not a loopback name; this listener only answers localhost (add it to `allowed_hosts`)"
+                    "Host `{}` is not a loopback name; this listener only answers localhost (add it to `allowed_hosts`)",
+                    host.to_ascii_lowercase()
                 ));
             }
         }
@@ -90,8 +91,12 @@ pub fn is_local_origin(origin: &str) -> bool {
         .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && is_local_host(rest))
 }
 
+/// Whether a host (any case, with or without a port) names the loopback.
 fn is_local_host(host_and_port: &str) -> bool {
-    matches!(strip_port(host_and_port), "localhost" | "127.0.0.1" | "::1")
+    let host = strip_port(host_and_port);
+    ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .any(|local| host.eq_ignore_ascii_case(local))
 }
 
 #[cfg(test)]
@@ -171,5 +176,27 @@ mod tests {
         assert!(guard
             .check_headers(&headers(&[(HOST, "gateway.internal:8080")]))
             .is_ok());
+    }
+
+    #[test]
+    fn hosts_are_compared_without_case() {
+        let guard = OriginGuard::new(
+            "127.0.0.1".parse().unwrap(),
+            &[],
+            &["gateway.internal".into()],
+        );
+        for host in ["LocalHost:8080", "GATEWAY.internal", "Gateway.Internal:443"] {
+            assert!(
+                guard.check_headers(&headers(&[(HOST, host)])).is_ok(),
+                "{host}"
+            );
+        }
+        let refused = guard
+            .check_headers(&headers(&[(HOST, "Evil.Example")]))
+            .expect_err("a foreign host is refused");
+        assert!(
+            refused.starts_with("Host `evil.example` is not a loopback name"),
+            "{refused}"
+        );
     }
 }
