@@ -20,7 +20,9 @@ use crate::backend::http_pool::PooledBody;
 use crate::backend::sse::is_event_stream;
 use crate::backend::sse_limit::EventLimit;
 use crate::protocol::jsonrpc::{to_raw, write_notification, write_request, write_response};
-use crate::protocol::{Id, JsonRpcRequest, Message, Notification, Outcome, Request};
+use crate::protocol::{
+    Id, JsonRpcRequest, JsonRpcResponse, Message, Notification, Outcome, Request,
+};
 use crate::session::Related;
 use crate::BoxError;
 
@@ -41,22 +43,27 @@ enum PostError {
     Failed(BoxError),
 }
 
-/// Sends `req` on the slot's backend session (initializing it if needed) and returns the answer.
+/// Sends `req` on the slot's backend session (initializing it if needed) and returns the
+/// answer. It owns what it needs, so that it is the call's whole future (see
+/// `HttpTransport::call`).
 pub(super) async fn call(
-    shared: &Arc<Shared>,
-    slot: &Arc<Slot>,
-    req: &JsonRpcRequest,
-) -> Result<Outcome, BoxError> {
+    shared: Arc<Shared>,
+    slot: Arc<Slot>,
+    req: JsonRpcRequest,
+) -> Result<JsonRpcResponse, BoxError> {
+    let (shared, slot, req) = (&shared, &slot, &req);
     slot.in_flight.fetch_add(1, Ordering::Relaxed);
     let _in_flight = InFlightCount(slot);
     let session = slot.ensure(shared).await?;
     if req.notification {
         let body = Bytes::from(write_notification(&req.method, req.params.as_deref()));
         post_bytes(shared, &session, body).await;
-        return Ok(Ok(crate::protocol::RawJson::empty_object()));
+        return Ok(JsonRpcResponse {
+            outcome: Ok(crate::protocol::RawJson::empty_object()),
+        });
     }
     match post(shared, slot, &session, req).await {
-        Ok(outcome) => Ok(outcome),
+        Ok(outcome) => Ok(JsonRpcResponse { outcome }),
         Err(PostError::Failed(e)) => Err(e),
         Err(PostError::SessionExpired) => {
             // A 404 means the backend never processed this call, so resending is safe.
@@ -64,7 +71,7 @@ pub(super) async fn call(
             slot.invalidate(&session);
             let session = slot.ensure(shared).await?;
             match post(shared, slot, &session, req).await {
-                Ok(outcome) => Ok(outcome),
+                Ok(outcome) => Ok(JsonRpcResponse { outcome }),
                 Err(PostError::Failed(e)) => Err(e),
                 Err(PostError::SessionExpired) => Err(Box::new(BackendError::Protocol {
                     backend: shared.alias().clone(),

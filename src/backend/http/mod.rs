@@ -144,20 +144,18 @@ impl tower::Service<JsonRpcRequest> for HttpTransport {
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
-        let shared = self.shared.clone();
-        Box::pin(async move { shared.call(req).await })
+        // The backend session is picked before any future is made; the call's future is then
+        // the exchange itself, not wrappers around it.
+        match self.shared.slot_for(&req) {
+            Ok(slot) => Box::pin(exchange::call(self.shared.clone(), slot, req)),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
     }
 }
 
 impl Shared {
     fn alias(&self) -> &Arc<str> {
         &self.wiring.backend.alias
-    }
-
-    async fn call(self: &Arc<Self>, req: JsonRpcRequest) -> Result<JsonRpcResponse, BoxError> {
-        let slot = self.slot_for(&req)?;
-        let outcome = exchange::call(self, &slot, &req).await?;
-        Ok(JsonRpcResponse { outcome })
     }
 
     /// The backend session a request goes on.
