@@ -121,13 +121,13 @@ impl tower::Service<JsonRpcRequest> for Steer {
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
-        let inner = self.inner.clone();
-        Box::pin(async move { inner.dispatch(req).await })
+        Box::pin(self.inner.clone().dispatch(req))
     }
 }
 
 impl Inner {
-    async fn dispatch(&self, req: JsonRpcRequest) -> Result<RawJson, CallError> {
+    /// The call's whole future: it owns the router, so no wrapper is needed around it.
+    async fn dispatch(self: Arc<Self>, req: JsonRpcRequest) -> Result<RawJson, CallError> {
         if let Some(kind) = ListKind::from_method(&req.method) {
             return self.list(kind, &req).await;
         }
