@@ -28,7 +28,7 @@ use super::event_stream::{self, OnCut};
 use super::listen;
 use super::streamable_http::Accepted;
 use crate::auth::Principal;
-use crate::backend::http::{PROTOCOL_VERSION, SESSION_ID};
+use crate::backend::http::PROTOCOL_VERSION;
 use crate::gateway::parked::Binding;
 use crate::gateway::{CallError, Gateway, Inbound};
 use crate::protocol::error_codes::{
@@ -66,10 +66,11 @@ const REMOVED: &[&str] = &[
     "resources/unsubscribe",
 ];
 
-/// Whether a POST to `/mcp` is a modern client's: no session, and a version that is not a
-/// legacy one in the header, or the modern version key in `_meta`.
-pub(super) fn is_modern(headers: &HeaderMap, message: &Message) -> bool {
-    if headers.contains_key(SESSION_ID) {
+/// Whether a POST to `/mcp` is a modern client's: no session (`has_session`: it carries
+/// `Mcp-Session-Id`), and a version that is not a legacy one in the header, or the modern
+/// version key in `_meta`.
+pub(super) fn is_modern(headers: &HeaderMap, has_session: bool, message: &Message) -> bool {
+    if has_session {
         return false;
     }
     let (method, params) = match message {
@@ -847,25 +848,34 @@ mod tests {
         assert_eq!(code(&ping_headers, &ping), Some((404, METHOD_NOT_FOUND)));
     }
 
+    /// `is_modern` as the POST handler asks it: whether the headers hold a session id.
+    fn modern(headers: &HeaderMap, message: &Message) -> bool {
+        is_modern(
+            headers,
+            headers.contains_key(crate::backend::http::SESSION_ID),
+            message,
+        )
+    }
+
     #[test]
     fn modern_posts_are_told_from_legacy_ones() {
         let call = Message::Request(request(
             "tools/list",
             serde_json::json!({ "_meta": meta() }),
         ));
-        assert!(is_modern(&HeaderMap::new(), &call));
-        assert!(is_modern(
+        assert!(modern(&HeaderMap::new(), &call));
+        assert!(modern(
             &headers(&[("mcp-protocol-version", "2026-07-28")]),
             &call
         ));
-        assert!(!is_modern(
+        assert!(!modern(
             &headers(&[("mcp-protocol-version", "2025-11-25")]),
             &call
         ));
-        assert!(!is_modern(&headers(&[("mcp-session-id", "s")]), &call));
+        assert!(!modern(&headers(&[("mcp-session-id", "s")]), &call));
         let init = Message::Request(request("initialize", serde_json::json!({})));
-        assert!(!is_modern(&HeaderMap::new(), &init));
-        assert!(!is_modern(
+        assert!(!modern(&HeaderMap::new(), &init));
+        assert!(!modern(
             &headers(&[("mcp-protocol-version", "2026-07-28")]),
             &init
         ));

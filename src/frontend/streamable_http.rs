@@ -72,7 +72,9 @@ where
             return body::jsonrpc_error(StatusCode::BAD_REQUEST, None, e.to_error_object());
         }
     };
-    if super::modern::is_modern(&parts.headers, &message) {
+    // Looked up once for both questions: which era, and which session.
+    let session_id = parts.headers.get(SESSION_ID);
+    if super::modern::is_modern(&parts.headers, session_id.is_some(), &message) {
         return super::modern::serve(gateway, principal, &parts.headers, message, accepted).await;
     }
     if let Message::Request(req) = &message {
@@ -80,7 +82,7 @@ where
             return initialize(gateway, principal, message);
         }
     }
-    let session = match session_of(gateway, &principal, &parts.headers) {
+    let session = match session_by_id(gateway, &principal, session_id, &parts.headers) {
         Ok(s) => s,
         Err(rejection) => return rejection.response(),
     };
@@ -290,8 +292,17 @@ fn session_of(
     principal: &Principal,
     headers: &HeaderMap,
 ) -> Result<Arc<Session>, SessionRejection> {
-    let id = headers
-        .get(SESSION_ID)
+    session_by_id(gateway, principal, headers.get(SESSION_ID), headers)
+}
+
+/// [`session_of`] with the `Mcp-Session-Id` header already looked up.
+fn session_by_id(
+    gateway: &Gateway,
+    principal: &Principal,
+    id: Option<&HeaderValue>,
+    headers: &HeaderMap,
+) -> Result<Arc<Session>, SessionRejection> {
+    let id = id
         .and_then(|v| v.to_str().ok())
         .ok_or(SessionRejection::Missing)?;
     if let Some(version) = headers.get(PROTOCOL_VERSION).and_then(|v| v.to_str().ok()) {

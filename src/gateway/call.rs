@@ -84,6 +84,10 @@ fn client_trace(
 
 /// Records where the call went and how it ended on the request's span.
 fn record_outcome(ctx: &CallContext, result: &Result<RawJson, CallError>) {
+    // Without export there is no span (see `request_span`): not even a lookup of the current one.
+    if !otel::enabled() {
+        return;
+    }
     let span = tracing::Span::current();
     if span.is_disabled() {
         return;
