@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn hosts_are_compared_without_case() {
         let guard = OriginGuard::new(
-            "127.0.0.1".parse().unwrap(),
+            "127.0.0.1".parse().expect("an IP address"),
             &[],
             &["gateway.internal".into()],
         );
