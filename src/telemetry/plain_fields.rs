@@ -212,29 +212,18 @@ impl<W: Write> Write for Escaping<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::captured::Captured;
+    use crate::telemetry::captured::{written, Format};
 
+    /// What `log` writes: with these fields, or with tracing-subscriber's default ones.
     fn line(plain: bool, log: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let layer = tracing_subscriber::fmt::layer()
-            .with_writer(captured.clone())
-            .with_ansi(false)
-            .without_time();
-        let subscriber: Box<dyn tracing::Subscriber + Send + Sync> = if plain {
-            Box::new(
-                tracing_subscriber::fmt()
-                    .with_writer(captured.clone())
-                    .with_ansi(false)
-                    .without_time()
-                    .fmt_fields(PlainFields)
-                    .finish(),
-            )
-        } else {
-            use tracing_subscriber::layer::SubscriberExt;
-            Box::new(tracing_subscriber::registry().with(layer))
-        };
-        tracing::subscriber::with_default(subscriber, log);
-        captured.text()
+        written(
+            if plain {
+                Format::PlainFields
+            } else {
+                Format::Default
+            },
+            log,
+        )
     }
 
     #[test]

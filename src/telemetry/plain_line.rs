@@ -118,27 +118,18 @@ fn level_text(level: &Level) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::telemetry::captured::Captured;
-    use tracing_subscriber::layer::SubscriberExt;
+    use crate::telemetry::captured::{written, Format};
 
     /// What `log` writes: through this formatter, or through tracing-subscriber's default.
     fn lines(plain: bool, log: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let layer = tracing_subscriber::fmt::layer()
-            .with_writer(captured.clone())
-            .with_ansi(false)
-            .without_time();
-        let subscriber: Box<dyn Subscriber + Send + Sync> = if plain {
-            let layer = layer
-                .fmt_fields(PlainFields)
-                .event_format(PlainLine { without_time: true });
-            Box::new(tracing_subscriber::registry().with(layer))
-        } else {
-            Box::new(tracing_subscriber::registry().with(layer))
-        };
-        tracing::subscriber::with_default(subscriber, log);
-        captured.text()
+        written(
+            if plain {
+                Format::PlainLine
+            } else {
+                Format::Default
+            },
+            log,
+        )
     }
 
     #[test]
