@@ -375,12 +375,26 @@ impl Accepted {
         sse: false,
     };
 
+    const BOTH: Accepted = Accepted {
+        json: true,
+        sse: true,
+    };
+
     fn of(headers: &HeaderMap) -> Self {
-        let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
-            return Accepted {
-                json: true,
-                sse: true,
-            };
+        let Some(accept) = headers.get(ACCEPT) else {
+            return Accepted::BOTH;
+        };
+        // What the MCP SDKs send, matched whole: reading it range by range costs about 800
+        // instructions per request (callgrind), a sixtieth of a proxied call.
+        match accept.as_bytes() {
+            b"application/json, text/event-stream" | b"text/event-stream, application/json" => {
+                return Accepted::BOTH
+            }
+            b"application/json" => return Accepted::JSON,
+            _ => {}
+        }
+        let Ok(accept) = accept.to_str() else {
+            return Accepted::BOTH;
         };
         accept.split(',').fold(
             Accepted {
@@ -524,5 +538,29 @@ mod tests {
         assert!(!accepts(&accept("tex/*"), "text/event-stream"));
         assert!(!accepts(&accept("application/*"), "applications/json"));
         assert!(Accepted::of(&accept("text/event-stream")).sse_only());
+    }
+
+    #[test]
+    fn the_sdks_accept_values_read_as_the_general_parse_reads_them() {
+        for value in [
+            "application/json, text/event-stream",
+            "text/event-stream, application/json",
+            "application/json",
+        ] {
+            let fast = Accepted::of(&accept(value));
+            let general = (
+                accepts(&accept(value), "application/json"),
+                accepts(&accept(value), "text/event-stream"),
+            );
+            assert_eq!((fast.json, fast.sse), general, "{value}");
+        }
+        let both = Accepted::of(&accept("application/json, text/event-stream"));
+        assert!(both.json && both.sse && !both.sse_only());
+        let json = Accepted::of(&accept("application/json"));
+        assert!(json.json && !json.sse);
+        let odd = Accepted::of(&accept("application/json ,text/event-stream;q=0.9"));
+        assert!(odd.json && odd.sse);
+        let neither = Accepted::of(&accept("text/html"));
+        assert!(!neither.json && !neither.sse);
     }
 }
