@@ -6,11 +6,10 @@
 //! `serde_json::Value` tree.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mcpmux::protocol::jsonrpc::{raw_string, write_request, write_response};
-use mcpmux::protocol::RawObject;
+use mcpmux::protocol::{ClientParams, RawObject};
 use mcpmux::protocol::{Id, JsonRpcRequest, Message};
 
 /// A JSON object of roughly `bytes` bytes: nested items with strings and numbers, like a real
@@ -51,18 +50,20 @@ fn forward_request(bytes: &[u8]) -> Vec<u8> {
     let Ok(Message::Request(request)) = Message::parse(bytes) else {
         panic!("the bench request parses");
     };
-    let mut call = JsonRpcRequest::new(request.method, request.params);
-    let params = call.params.as_deref().expect("tools/call has params");
-    let mut object = RawObject::parse(params).expect("params are an object");
-    let name: String = object
+    let raw = request.params.expect("tools/call has params");
+    let object = RawObject::parse(&raw).expect("params are an object");
+    let mut params = ClientParams::new(raw, object);
+    let name: String = params
+        .object()
         .get("name")
         .and_then(|n| serde_json::from_str(n.get()).ok())
         .expect("params.name is a string");
     black_box(&name);
     // The route lookup is benchmarked in `catalog.rs`; here the backend name is fixed.
-    object.set("name", raw_string("search"));
-    call.params = Some(Arc::from(object.to_raw()));
-    write_request(&Id::Number(7), &call.method, call.params.as_deref())
+    params.set("name", raw_string("search"));
+    let mut call = JsonRpcRequest::new(request.method, None);
+    call.params = Some(params.into_raw());
+    write_request(&Id::Number(7), &call.method, call.params.as_ref())
 }
 
 /// Backend bytes in, client bytes out (the client's id restored).

@@ -26,7 +26,9 @@ use super::handshake;
 use super::pending::Pending;
 use super::status::{Health, Link, Status};
 use super::{BackendNotice, BackendNotification};
-use crate::protocol::jsonrpc::{self, to_raw, write_notification, write_request, write_response};
+use crate::protocol::jsonrpc::{
+    self, to_raw, write_notification, write_request, write_response, NO_PARAMS,
+};
 use crate::protocol::mcp::LogLevel;
 use crate::protocol::{
     Id, JsonRpcRequest, JsonRpcResponse, Message, Notification, RawJson, Request,
@@ -170,7 +172,7 @@ impl Conn {
         req: JsonRpcRequest,
     ) -> Result<JsonRpcResponse, BoxError> {
         if req.notification {
-            let message = write_notification(&req.method, req.params.as_deref());
+            let message = write_notification(&req.method, req.params.as_ref());
             self.writer.send(message).await.map_err(|_| {
                 BackendError::Unavailable {
                     backend: alias.clone(),
@@ -189,7 +191,7 @@ impl Conn {
             id,
             armed: true,
         };
-        let message = write_request(&Id::Number(id), &req.method, req.params.as_deref());
+        let message = write_request(&Id::Number(id), &req.method, req.params.as_ref());
         if self.writer.send(message).await.is_err() {
             in_flight.armed = false;
             self.pending.forget(id);
@@ -485,7 +487,7 @@ async fn serve_until_ended(
             ));
         }
     };
-    conn.try_send(write_notification("notifications/initialized", None));
+    conn.try_send(write_notification("notifications/initialized", NO_PARAMS));
     info!(backend = %alias, target = serving.target, protocol = %info.protocol_version, "{} backend up", serving.kind);
     let logs = info.capabilities.logging.is_some();
     link.send_replace(Link::Up(conn.clone()));

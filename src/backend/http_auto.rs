@@ -112,7 +112,7 @@ pub async fn probe(
     headers: &HeaderMap,
 ) -> Result<Spoken, String> {
     let init = super::handshake::initialize_params();
-    let body = write_request(&Id::Number(0), &init.method, init.params.as_deref());
+    let body = write_request(&Id::Number(0), &init.method, init.params.as_ref());
     let mut post = http::Request::builder()
         .method(Method::POST)
         .uri(url.clone())

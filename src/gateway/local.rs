@@ -223,8 +223,8 @@ fn arguments_of(req: &JsonRpcRequest) -> Result<Value, CallError> {
         Some(parsed) => parsed.object().get("arguments").map(RawValue::to_owned),
         None => req
             .params
-            .as_deref()
-            .and_then(|p| RawObject::parse(p).ok())
+            .as_ref()
+            .and_then(|p| RawObject::parse_text(p.get()).ok())
             .and_then(|o| o.get("arguments").map(RawValue::to_owned)),
     };
     match raw {
@@ -271,7 +271,7 @@ async fn nested_call(
         arguments,
         meta,
     });
-    let mut req = JsonRpcRequest::with_ctx("tools/call", Some(Arc::from(params)), ctx);
+    let mut req = JsonRpcRequest::with_ctx("tools/call", Some(RawJson::from(params)), ctx);
     req.headers = headers;
     steer.oneshot(req).await
 }

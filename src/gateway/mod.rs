@@ -29,7 +29,7 @@ pub use error::CallError;
 
 use crate::backend::{http_client, Backend, Health, Registry, StartContext};
 use crate::config::Config;
-use crate::protocol::jsonrpc::{to_raw, write_notification};
+use crate::protocol::jsonrpc::{to_raw, write_notification, NO_PARAMS};
 use crate::protocol::mcp::ListKind;
 use crate::protocol::{JsonRpcRequest, Notification, RawJson, Request, Response};
 use crate::session::client::ClientInfo;
@@ -480,7 +480,7 @@ async fn forward_list_changes(gateway: Gateway) {
             Err(broadcast::error::RecvError::Lagged(_)) => ListKind::Tools,
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        let message = Bytes::from(write_notification(kind.changed_notification(), None));
+        let message = Bytes::from(write_notification(kind.changed_notification(), NO_PARAMS));
         gateway.inner.way_back.broadcast(&message);
         gateway.listeners().list_changed(kind);
     }

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::error_codes;
-use super::RawJson;
+use super::{JsonText, RawJson};
 use bytes::Bytes;
 
 /// A JSON-RPC request id: the spec allows strings and numbers (null only in error replies).
@@ -315,28 +315,31 @@ fn read_id(raw: &str) -> Result<Id, serde_json::Error> {
 // === impl serialisation ===
 
 /// Serialises a request as a JSON-RPC object.
-pub fn write_request(id: &Id, method: &str, params: Option<&RawValue>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + params.map_or(0, |p| p.get().len()));
+pub fn write_request<P: JsonText + ?Sized>(id: &Id, method: &str, params: Option<&P>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + params.map_or(0, |p| p.json_bytes().len()));
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
     write_id(&mut out, id);
     out.extend_from_slice(b",\"method\":");
     write_str(&mut out, method);
     if let Some(p) = params {
         out.extend_from_slice(b",\"params\":");
-        out.extend_from_slice(p.get().as_bytes());
+        out.extend_from_slice(p.json_bytes());
     }
     out.push(b'}');
     out
 }
 
+/// No params, for the writers below (which take either kind of raw JSON).
+pub const NO_PARAMS: Option<&RawValue> = None;
+
 /// Serialises a notification as a JSON-RPC object.
-pub fn write_notification(method: &str, params: Option<&RawValue>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(48 + params.map_or(0, |p| p.get().len()));
+pub fn write_notification<P: JsonText + ?Sized>(method: &str, params: Option<&P>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + params.map_or(0, |p| p.json_bytes().len()));
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"method\":");
     write_str(&mut out, method);
     if let Some(p) = params {
         out.extend_from_slice(b",\"params\":");
-        out.extend_from_slice(p.get().as_bytes());
+        out.extend_from_slice(p.json_bytes());
     }
     out.push(b'}');
     out
@@ -388,8 +391,18 @@ fn write_id(out: &mut Vec<u8>, id: &Id) {
     }
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(out, s).expect("a str always serialises");
+/// Writes `s` as a JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Method names and member names need no escaping; copying them between quotes skips
+    // serde's escape-table writer (the same bytes: serde escapes exactly these).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(out, s).expect("a str always serialises");
+    }
 }
 
 /// Serialises a string as a raw JSON value.
@@ -405,6 +418,27 @@ pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_written_as_serde_writes_them() {
+        for s in [
+            "",
+            "tools/call",
+            "quote\"d",
+            "back\\slash",
+            "tab\there",
+            "nul\u{0}",
+            "del\u{7f}",
+            "é ☃ 🦀",
+            "\u{1f}",
+            " ",
+        ] {
+            let mut ours = Vec::new();
+            write_str(&mut ours, s);
+            let serde = serde_json::to_vec(s).expect("a str serialises");
+            assert_eq!(ours, serde, "{s:?}");
+        }
+    }
 
     #[test]
     fn ids_read_as_their_deserialisation_reads_them() {
@@ -528,7 +562,7 @@ mod tests {
             panic!()
         };
         assert_eq!(r.id, Some(Id::String("x\"y".into())));
-        let bytes = write_request(&Id::Number(3), "ping", None);
+        let bytes = write_request(&Id::Number(3), "ping", NO_PARAMS);
         assert!(matches!(
             Message::parse(&bytes).unwrap(),
             Message::Request(_)

@@ -8,6 +8,6 @@ pub mod raw_object;
 pub mod request;
 
 pub use jsonrpc::{ErrorObject, Id, Message, Notification, Outcome, Request, Response};
-pub use raw_json::RawJson;
+pub use raw_json::{JsonText, RawJson};
 pub use raw_object::{ObjectError, RawObject};
 pub use request::{ClientParams, JsonRpcRequest, JsonRpcResponse};

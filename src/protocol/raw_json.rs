@@ -47,6 +47,31 @@ impl RawJson {
     }
 }
 
+/// A JSON value's serialised bytes, as a writer copies them into a message. Lets one writer
+/// take a client's borrowed params and the gateway's shared ones alike.
+pub trait JsonText {
+    /// The JSON text's bytes.
+    fn json_bytes(&self) -> &[u8];
+}
+
+impl JsonText for RawValue {
+    fn json_bytes(&self) -> &[u8] {
+        self.get().as_bytes()
+    }
+}
+
+impl<T: JsonText + ?Sized> JsonText for Box<T> {
+    fn json_bytes(&self) -> &[u8] {
+        (**self).json_bytes()
+    }
+}
+
+impl JsonText for RawJson {
+    fn json_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 impl From<Box<RawValue>> for RawJson {
     /// Takes the validated buffer over without copying it.
     fn from(raw: Box<RawValue>) -> Self {

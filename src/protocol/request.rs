@@ -8,7 +8,7 @@ use mcpmux_layers::request::{CallInfo, OutboundHeaders, RetrySafety};
 use serde_json::value::RawValue;
 
 use super::jsonrpc::Outcome;
-use super::RawObject;
+use super::{RawJson, RawObject};
 use crate::session::CallContext;
 
 /// A call on its way to one backend: the method and raw params, plus its context.
@@ -19,7 +19,7 @@ pub struct JsonRpcRequest {
     /// The method, e.g. `tools/call`.
     pub method: Arc<str>,
     /// The params as the backend must see them (names already rewritten).
-    pub params: Option<Arc<RawValue>>,
+    pub params: Option<RawJson>,
     /// The client's params, parsed once at the edge for steer to read and rewrite; steer
     /// turns them into `params` before the request enters a backend stack.
     pub parsed: Option<ClientParams>,
@@ -39,7 +39,7 @@ pub struct JsonRpcRequest {
 /// whether a member was rewritten since.
 #[derive(Clone, Debug)]
 pub struct ClientParams {
-    raw: Arc<RawValue>,
+    raw: RawJson,
     object: RawObject,
     changed: bool,
 }
@@ -48,7 +48,7 @@ impl ClientParams {
     /// Wraps params already parsed from `raw`.
     pub fn new(raw: Box<RawValue>, object: RawObject) -> Self {
         ClientParams {
-            raw: Arc::from(raw),
+            raw: RawJson::from(raw),
             object,
             changed: false,
         }
@@ -66,9 +66,9 @@ impl ClientParams {
     }
 
     /// The params as the backend gets them: the client's own bytes when nothing changed.
-    pub fn into_raw(self) -> Arc<RawValue> {
+    pub fn into_raw(self) -> RawJson {
         if self.changed {
-            Arc::from(self.object.to_raw())
+            self.object.to_json()
         } else {
             self.raw
         }
@@ -78,13 +78,13 @@ impl ClientParams {
 impl JsonRpcRequest {
     /// A request of the gateway's own (catalog fetches, pings, subscriptions): no client.
     pub fn new(method: impl Into<Arc<str>>, params: Option<Box<RawValue>>) -> Self {
-        Self::with_ctx(method, params.map(Arc::from), CallContext::internal())
+        Self::with_ctx(method, params.map(RawJson::from), CallContext::internal())
     }
 
     /// A request in the context of `ctx`.
     pub fn with_ctx(
         method: impl Into<Arc<str>>,
-        params: Option<Arc<RawValue>>,
+        params: Option<RawJson>,
         ctx: Arc<CallContext>,
     ) -> Self {
         let method: Arc<str> = method.into();
@@ -108,7 +108,7 @@ impl JsonRpcRequest {
     /// A notification to a backend, in the context of `ctx` (which picks the connection).
     pub fn notification(
         method: impl Into<Arc<str>>,
-        params: Option<Arc<RawValue>>,
+        params: Option<RawJson>,
         ctx: Arc<CallContext>,
     ) -> Self {
         JsonRpcRequest {

@@ -345,10 +345,11 @@ fn member(req: &JsonRpcRequest, key: &str) -> Result<Option<Box<RawValue>>, Call
     if let Some(parsed) = &req.parsed {
         return Ok(parsed.object().get(key).map(RawValue::to_owned));
     }
-    let Some(params) = req.params.as_deref() else {
+    let Some(params) = &req.params else {
         return Ok(None);
     };
-    let object = RawObject::parse(params).map_err(|e| CallError::params(&req.method, e))?;
+    let object =
+        RawObject::parse_text(params.get()).map_err(|e| CallError::params(&req.method, e))?;
     Ok(object.get(key).map(RawValue::to_owned))
 }
 
@@ -367,10 +368,11 @@ fn str_member(req: &JsonRpcRequest, key: &str) -> Result<Option<String>, CallErr
     if let Some(parsed) = &req.parsed {
         return read(parsed.object().get(key));
     }
-    let Some(params) = req.params.as_deref() else {
+    let Some(params) = &req.params else {
         return Ok(None);
     };
-    let object = RawObject::parse(params).map_err(|e| CallError::params(&req.method, e))?;
+    let object =
+        RawObject::parse_text(params.get()).map_err(|e| CallError::params(&req.method, e))?;
     read(object.get(key))
 }
 
@@ -380,10 +382,10 @@ fn set_member(req: &mut JsonRpcRequest, key: &str, value: Box<RawValue>) {
         parsed.set(key, value);
         return;
     }
-    if let Some(params) = req.params.as_deref() {
-        if let Ok(mut object) = RawObject::parse(params) {
+    if let Some(params) = &req.params {
+        if let Ok(mut object) = RawObject::parse_text(params.get()) {
             object.set(key, value);
-            req.params = Some(Arc::from(object.to_raw()));
+            req.params = Some(object.to_json());
         }
     }
 }

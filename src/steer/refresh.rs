@@ -13,10 +13,9 @@ use tracing::{debug, info, warn};
 use super::catalog::{CatalogStore, Member};
 use crate::backend::backoff::Backoff;
 use crate::backend::Health;
-use crate::protocol::jsonrpc::to_raw;
-use crate::protocol::jsonrpc::write_notification;
+use crate::protocol::jsonrpc::{to_raw, write_notification, NO_PARAMS};
 use crate::protocol::mcp::{BackendCursor, InitializeResult, ListKind, ListPage};
-use crate::protocol::JsonRpcRequest;
+use crate::protocol::{JsonRpcRequest, RawJson};
 use crate::session::{CallContext, CallParts, Session};
 use bytes::Bytes;
 
@@ -159,7 +158,7 @@ async fn refetch_for(
     session
         .outbound()
         .get_stream()
-        .push(Bytes::from(write_notification(method, None)));
+        .push(Bytes::from(write_notification(method, NO_PARAMS)));
 }
 
 /// Every list the backend's capabilities offer.
@@ -197,7 +196,8 @@ async fn fetch(
         let params = cursor
             .as_deref()
             .map(|c| to_raw(&BackendCursor { cursor: c }));
-        let request = JsonRpcRequest::with_ctx(kind.method(), params.map(Arc::from), ctx.clone());
+        let request =
+            JsonRpcRequest::with_ctx(kind.method(), params.map(RawJson::from), ctx.clone());
         let response = member
             .backend
             .service()

@@ -19,7 +19,9 @@ use crate::backend::error::BackendError;
 use crate::backend::http_pool::PooledBody;
 use crate::backend::sse::is_event_stream;
 use crate::backend::sse_limit::EventLimit;
-use crate::protocol::jsonrpc::{to_raw, write_notification, write_request, write_response};
+use crate::protocol::jsonrpc::{
+    to_raw, write_notification, write_request, write_response, NO_PARAMS,
+};
 use crate::protocol::{
     Id, JsonRpcRequest, JsonRpcResponse, Message, Notification, Outcome, Request,
 };
@@ -56,7 +58,7 @@ pub(super) async fn call(
     let _in_flight = InFlightCount(slot);
     let session = slot.ensure(shared).await?;
     if req.notification {
-        let body = Bytes::from(write_notification(&req.method, req.params.as_deref()));
+        let body = Bytes::from(write_notification(&req.method, req.params.as_ref()));
         post_bytes(shared, &session, body).await;
         return Ok(JsonRpcResponse {
             outcome: Ok(crate::protocol::RawJson::empty_object()),
@@ -120,7 +122,7 @@ async fn exchange(
     let body = Bytes::from(write_request(
         &Id::Number(id),
         &req.method,
-        req.params.as_deref(),
+        req.params.as_ref(),
     ));
     let request =
         build(shared, Method::POST, session, &req.headers, body).map_err(PostError::Failed)?;
@@ -222,7 +224,7 @@ pub(super) async fn notify(shared: &Shared, session: &BackendSession, method: &s
     post_bytes(
         shared,
         session,
-        Bytes::from(write_notification(method, None)),
+        Bytes::from(write_notification(method, NO_PARAMS)),
     )
     .await;
 }

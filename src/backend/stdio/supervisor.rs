@@ -20,7 +20,7 @@ use crate::backend::backoff::Backoff;
 use crate::backend::conn::{self, dispatch, Conn, LevelSource, Wiring};
 use crate::backend::handshake;
 use crate::backend::status::{Health, Link};
-use crate::protocol::jsonrpc::write_notification;
+use crate::protocol::jsonrpc::{write_notification, NO_PARAMS};
 
 /// Messages queued for the child's stdin before senders wait.
 const WRITE_QUEUE: usize = 1024;
@@ -149,7 +149,7 @@ impl Supervisor {
                 });
             }
         };
-        conn.try_send(write_notification("notifications/initialized", None));
+        conn.try_send(write_notification("notifications/initialized", NO_PARAMS));
         info!(backend = %self.alias(), pid = ?pid, protocol = %info.protocol_version, "stdio backend up");
         let logs = info.capabilities.logging.is_some();
         self.link.send_replace(Link::Up(conn.clone()));
