@@ -13,7 +13,9 @@ beyond noise" is a reading, not a guess: an interval that holds 1.0 is noise.
 
 `--pin` (see the load benchmark) gives each gateway a CPU of its own and narrows the spread.
 A binary older than the `[admin]` section (f3824e0) refuses the generated config: pass
-`--a-without-admin` to take those lines out for A. Each pair takes about 30 s.
+`--a-without-admin` to take those lines out for A. The stdio backend is each gateway binary's
+own `example-server` unless `--stdio-server BIN` starts both from one binary, which compares
+the gateways alone. Each pair takes about 50 s.
 """
 
 import argparse
@@ -32,12 +34,17 @@ PATHS = {
 }
 DIRECT = "HTTP backend, direct"
 
-# A wrapper for gateways that predate `[admin]`: the benchmark calls `BIN start --config FILE`
-# for the gateway and `BIN example-server` for its backends.
-WITHOUT_ADMIN = """#!/bin/sh
-if [ "$1" = start ] && [ "$2" = --config ]; then
+# A wrapper around a gateway binary: the benchmark calls `BIN start --config FILE` for the
+# gateway and `BIN example-server` for its stdio backend. It can take the `[admin]` lines out of
+# the config (for gateways that predate that section) and start the stdio backend from another
+# binary (so that two gateways are compared in front of the same example server).
+WRAPPER = """#!/bin/sh
+if [ "$1" = start ] && [ "$2" = --config ] && [ "{without_admin}" = yes ]; then
     grep -v -e '^\\[admin\\]' -e '^listen = ' -e '^hot_reload' "$3" > "$3.without-admin.toml"
     exec "{bin}" start --config "$3.without-admin.toml"
+fi
+if [ "$1" = example-server ]; then
+    exec "{server}" "$@"
 fi
 exec "{bin}" "$@"
 """
@@ -58,8 +65,8 @@ def run_once(bench, gateway, args):
     for line in out.stdout.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 7 and cells[1] == "32":
-            cpu = None if cells[6] in ("—", "-") else float(cells[6])
-            rows[cells[0]] = (float(cells[2]), cpu)
+            cpu, backend = (None if c in ("—", "-") else float(c) for c in cells[6:8])
+            rows[cells[0]] = (float(cells[2]), cpu, backend)
     for label in list(PATHS.values()) + [DIRECT]:
         if label not in rows:
             sys.exit(f"no c=32 row `{label}` in the benchmark's output:\n{out.stdout[-2000:]}")
@@ -81,10 +88,12 @@ def median_interval(values):
     return statistics.median(xs), xs[k - 1], xs[n - k]
 
 
-def wrapper(directory, binary):
-    path = os.path.join(directory, "without-admin.sh")
+def wrapper(directory, side, binary, without_admin, server):
+    path = os.path.join(directory, f"{side}.sh")
     with open(path, "w") as f:
-        f.write(WITHOUT_ADMIN.format(bin=os.path.abspath(binary)))
+        f.write(WRAPPER.format(bin=os.path.abspath(binary),
+                               without_admin="yes" if without_admin else "no",
+                               server=os.path.abspath(server or binary)))
     os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
     return path
 
@@ -99,20 +108,25 @@ def main():
     parser.add_argument("--pin", action="store_true")
     parser.add_argument("--a-without-admin", action="store_true",
                         help="A predates the [admin] section: remove it from A's config")
+    parser.add_argument("--stdio-server", metavar="BIN",
+                        help="start both gateways' stdio backend as `BIN example-server` "
+                             "(default: each gateway's own binary)")
     args = parser.parse_args()
     if args.pairs < 6:
         print("fewer than 6 pairs: the intervals below are the range of the pairs and cover "
               "less than 95%", file=sys.stderr)
 
     with tempfile.TemporaryDirectory(prefix="mcpmux-ab-") as tmp:
-        a = wrapper(tmp, args.a) if args.a_without_admin else args.a
+        a = wrapper(tmp, "a", args.a, args.a_without_admin, args.stdio_server)
+        b = wrapper(tmp, "b", args.b, False, args.stdio_server)
         runs = {"a": [], "b": []}
         for pair in range(args.pairs):
-            for side, gateway in (("a", a), ("b", args.b)):
+            for side, gateway in (("a", a), ("b", b)):
                 runs[side].append(run_once(args.bench, gateway, args))
             print(f"pair {pair + 1}/{args.pairs}", file=sys.stderr)
 
-    print(f"A = {args.a}\nB = {args.b}\n{args.pairs} alternating pairs of {args.duration} s points "
+    server = f"\nstdio backend of both: {args.stdio_server} example-server" if args.stdio_server else ""
+    print(f"A = {args.a}\nB = {args.b}{server}\n{args.pairs} alternating pairs of {args.duration} s points "
           f"at c=32{', pinned' if args.pin else ''}; medians, [95% interval]\n")
     print("| c=32 | A | B | B / A per pair |")
     print("|---|---:|---:|---:|")
@@ -127,6 +141,13 @@ def main():
         m, lo, hi = median_interval(per_pair_ratio)
         print(f"| throughput via mcpmux / direct HTTP, {name} backend | "
               f"{statistics.median(ratio['a']):.3f} | {statistics.median(ratio['b']):.3f} | "
+              f"{m:.3f} [{lo:.3f}, {hi:.3f}] |")
+        # The backend's CPU per call moves the throughput too: the stdio backend is the tested
+        # binary's own example server unless --stdio-server names one for both.
+        backend = {s: [r[label][2] for r in runs[s]] for s in runs}
+        m, lo, hi = median_interval([b / a for a, b in zip(backend["a"], backend["b"])])
+        print(f"| backend CPU per call, {name} backend (µs) | "
+              f"{statistics.median(backend['a']):.1f} | {statistics.median(backend['b']):.1f} | "
               f"{m:.3f} [{lo:.3f}, {hi:.3f}] |")
 
 
