@@ -207,6 +207,63 @@ async fn instances_tools_call_and_config() {
     assert_eq!(status, 404);
 }
 
+/// The audit line is written straight to the log while nobody listens; a listener must still
+/// get it, as a JSON line with its fields, and the log must get it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_stream_listener_gets_the_audit_line_too() {
+    let gateway = start("").await;
+    let url = format!("ws://{}/api/logs?level=info", gateway.admin_addr());
+    let mut request = url.as_str().into_client_request().expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {TOKEN}").parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the log stream accepts the token");
+    let (status, _) = admin(
+        &gateway,
+        "POST",
+        "/api/call",
+        Some(json!({ "instance": "a", "tool": "echo", "params": { "text": "x" } })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let audit = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let frame = socket
+                .next()
+                .await
+                .expect("the stream is open")
+                .expect("a frame");
+            let line: Value =
+                serde_json::from_str(frame.to_text().expect("text")).expect("JSON line");
+            if line["target"] == "mcpmux::audit" {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the audit line within the deadline");
+    assert_eq!(audit["message"], "tool call", "{audit}");
+    assert_eq!(audit["outcome"], "ok", "{audit}");
+    assert_eq!(audit["principal"], "admin", "{audit}");
+    assert!(audit["duration_ms"].is_number(), "{audit}");
+    let logged = gateway
+        .wait_for_log("the audit line", |l| l.contains("mcpmux::audit"))
+        .await;
+    assert!(logged.contains("outcome=\"ok\""), "{logged}");
+    assert_eq!(
+        gateway
+            .logs()
+            .lines()
+            .filter(|l| l.contains("mcpmux::audit"))
+            .count(),
+        1,
+        "one line per call"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_stream_delivers_lines_at_the_asked_level() {
     let gateway = start("").await;

@@ -194,6 +194,30 @@ async fn a_failing_call_gets_one_audit_line_with_its_outcome() {
     );
 }
 
+/// Audit lines are written straight to the log, past `tracing`; the log filter still decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_that_turns_audit_lines_off_is_obeyed() {
+    let gateway =
+        GatewayProcess::start_with_env(&config(""), &[("RUST_LOG", "info,mcpmux::audit=off")])
+            .await;
+    gateway.wait_ready().await;
+    let s = RawSession::initialize(&gateway.url()).await;
+    s.call_tool("ex__echo", json!({"text": "unaudited"})).await;
+    s.delete().await;
+    // Lines are written in order: once the session's end is in, so would the call's line be.
+    gateway
+        .wait_for_log("the session's end", |l| {
+            l.contains("session ended by client")
+        })
+        .await;
+    let logs = gateway.logs();
+    assert!(!logs.contains("mcpmux::audit"), "{logs}");
+    assert!(
+        logs.contains("session started"),
+        "other info lines still come: {logs}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arguments_are_audited_only_when_asked() {
     let gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;

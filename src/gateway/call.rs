@@ -16,6 +16,7 @@ use crate::protocol::mcp::LogLevel;
 use crate::protocol::{ClientParams, Id, JsonRpcRequest, RawJson, RawObject, Request};
 use crate::session::progress::ProgressGuard;
 use crate::session::{CallContext, CallGuard, CallParts, ModernCall, Session};
+use crate::telemetry::audit_line::AuditLine;
 use crate::telemetry::call_metrics::CallLabels;
 use crate::telemetry::metrics as metrics_names;
 use crate::telemetry::otel;
@@ -142,25 +143,18 @@ impl Audit {
         if self.method != "tools/call" {
             return;
         }
-        let session = ctx.session().map(|s| &*s.id);
-        let principal = ctx.principal().map(|p| &**p);
-        let exposed = ctx.called().unwrap_or("");
-        // Whole microseconds: as precise as the clock is useful, and short to print.
-        let duration_ms = took.as_micros() as f64 / 1000.0;
-        match &self.arguments {
-            Some(arguments) => tracing::info!(
-                target: "mcpmux::audit",
-                principal, session, tool = exposed, backend, outcome,
-                duration_ms, error_code = code, arguments = arguments.get(),
-                "tool call"
-            ),
-            None => tracing::info!(
-                target: "mcpmux::audit",
-                principal, session, tool = exposed, backend, outcome,
-                duration_ms, error_code = code,
-                "tool call"
-            ),
+        AuditLine {
+            principal: ctx.principal().map(|p| &**p),
+            session: ctx.session().map(|s| &*s.id),
+            tool: ctx.called().unwrap_or(""),
+            backend,
+            outcome,
+            // Whole microseconds: as precise as the clock is useful, and short to print.
+            duration_ms: took.as_micros() as f64 / 1000.0,
+            error_code: code,
+            arguments: self.arguments.as_deref().map(RawValue::get),
         }
+        .log();
     }
 }
 

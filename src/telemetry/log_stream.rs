@@ -29,6 +29,11 @@ fn sender() -> &'static broadcast::Sender<Arc<LogLine>> {
     STREAM.get_or_init(|| broadcast::channel(BACKLOG).0)
 }
 
+/// Whether anyone listens (events need not be built for the stream otherwise).
+pub fn has_listeners() -> bool {
+    sender().receiver_count() > 0
+}
+
 /// Receives every log line from now on.
 pub fn subscribe() -> broadcast::Receiver<Arc<LogLine>> {
     sender().subscribe()

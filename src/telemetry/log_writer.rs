@@ -112,8 +112,8 @@ pub struct Line {
     urgent: bool,
 }
 
-impl Write for Line {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+impl Line {
+    fn write_line(&self, bytes: &[u8]) {
         let mut buffered = lock();
         if self.urgent || buffered.len() + bytes.len() >= FLUSH_AT {
             append(
@@ -125,12 +125,24 @@ impl Write for Line {
         } else {
             buffered.extend_from_slice(bytes);
         }
+    }
+}
+
+impl Write for Line {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_line(bytes);
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Adds one whole line that is not urgent (an `info` line) to the buffer, as the log layer's
+/// writer would.
+pub(super) fn append_line(line: &[u8]) {
+    Line { urgent: false }.write_line(line);
 }
 
 impl<'a> MakeWriter<'a> for BufferedStderr {

@@ -21,6 +21,7 @@ pub fn init(level: &str, json: bool, tracer: Option<opentelemetry_sdk::trace::Sd
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(super::log_writer::BufferedStderr::new())
         .with_timer(Rfc3339Micros);
+    let audit_direct = !json && !ansi && tracer.is_none() && super::audit_line::passes(&filter);
     let fmt = if json {
         fmt.json().flatten_event(true).boxed()
     } else if ansi {
@@ -49,11 +50,16 @@ pub fn init(level: &str, json: bool, tracer: Option<opentelemetry_sdk::trace::Sd
     let stream_filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(normalise(level)))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::registry()
+    let installed = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(super::log_stream::StreamLayer.with_filter(stream_filter))
         .with(otel)
         .try_init();
+    // Audit lines skip `tracing` only where they would be plain lines and nothing but the log
+    // and the admin stream (which `audit_line` checks per line) takes events.
+    if installed.is_ok() {
+        super::audit_line::write_directly(audit_direct);
+    }
 }
 
 /// Timestamps as `tracing-subscriber` writes them by default (RFC 3339, UTC, microseconds), with

@@ -1,6 +1,7 @@
 //! Telemetry: logs (`tracing`, text or JSON lines on stderr), Prometheus metrics, and OTLP
 //! traces. Metric names live in `metrics.rs`; nothing else in the gateway spells them.
 
+pub mod audit_line;
 pub mod call_metrics;
 #[cfg(test)]
 mod captured;

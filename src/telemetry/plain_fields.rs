@@ -130,7 +130,7 @@ impl<W: Write> Visit for PlainVisitor<W> {
 /// An `f64` as `{:?}` writes it. Durations in whole microseconds (`duration_ms=0.125`, one per
 /// audit line) take a short path: the shortest decimal that reads back as such a value is its
 /// thousandths with trailing zeros dropped, so the digit search of `{:?}` is not needed.
-fn write_f64(writer: &mut impl Write, value: f64) -> fmt::Result {
+pub(super) fn write_f64(writer: &mut impl Write, value: f64) -> fmt::Result {
     let thousandths = (value * 1000.0).round();
     if !(0.001..1e9).contains(&value) || thousandths / 1000.0 != value {
         return write!(writer, "{value:?}");
@@ -166,7 +166,7 @@ fn write_f64(writer: &mut impl Write, value: f64) -> fmt::Result {
 }
 
 /// A string as `{:?}` writes it, without the formatting machinery when nothing needs escaping.
-fn write_quoted(writer: &mut impl Write, value: &str) -> fmt::Result {
+pub(super) fn write_quoted(writer: &mut impl Write, value: &str) -> fmt::Result {
     // No early exit, so that the check compiles to a few vector instructions per 16 bytes.
     let escaped = value.bytes().fold(false, |any, b| {
         any | !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\')
