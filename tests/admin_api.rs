@@ -207,28 +207,45 @@ async fn instances_tools_call_and_config() {
     assert_eq!(status, 404);
 }
 
-/// The audit line is written straight to the log while nobody listens; a listener must still
-/// get it, as a JSON line with its fields, and the log must get it once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_log_stream_listener_gets_the_audit_line_too() {
-    let gateway = start("").await;
-    let url = format!("ws://{}/api/logs?level=info", gateway.admin_addr());
+/// `GET /api/logs?level=LEVEL` with the token: the stream and the handshake's status.
+async fn log_stream(
+    gateway: &GatewayProcess,
+    level: &str,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    u16,
+) {
+    let url = format!("ws://{}/api/logs?level={level}", gateway.admin_addr());
     let mut request = url.as_str().into_client_request().expect("request");
     request.headers_mut().insert(
         "authorization",
         format!("Bearer {TOKEN}").parse().expect("header"),
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+    let (socket, response) = tokio_tungstenite::connect_async(request)
         .await
         .expect("the log stream accepts the token");
+    (socket, response.status().as_u16())
+}
+
+/// `POST /api/call` of backend `a`'s `echo` (an info line: its audit line).
+async fn echo_through_the_api(gateway: &GatewayProcess) {
     let (status, _) = admin(
-        &gateway,
+        gateway,
         "POST",
         "/api/call",
         Some(json!({ "instance": "a", "tool": "echo", "params": { "text": "x" } })),
     )
     .await;
     assert_eq!(status, 200);
+}
+
+/// The audit line is written straight to the log while nobody listens; a listener must still
+/// get it, as a JSON line with its fields, and the log must get it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_stream_listener_gets_the_audit_line_too() {
+    let gateway = start("").await;
+    let (mut socket, _) = log_stream(&gateway, "info").await;
+    echo_through_the_api(&gateway).await;
     let audit = tokio::time::timeout(DEADLINE, async {
         loop {
             let frame = socket
@@ -254,11 +271,7 @@ async fn a_log_stream_listener_gets_the_audit_line_too() {
         .await;
     assert!(logged.contains("outcome=\"ok\""), "{logged}");
     assert_eq!(
-        gateway
-            .logs()
-            .lines()
-            .filter(|l| l.contains("mcpmux::audit"))
-            .count(),
+        gateway.count_log_lines("mcpmux::audit"),
         1,
         "one line per call"
     );
@@ -267,26 +280,11 @@ async fn a_log_stream_listener_gets_the_audit_line_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_stream_delivers_lines_at_the_asked_level() {
     let gateway = start("").await;
-    let url = format!("ws://{}/api/logs?level=warn", gateway.admin_addr());
-    let mut request = url.as_str().into_client_request().expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {TOKEN}").parse().expect("header"),
-    );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("the log stream accepts the token");
-    assert_eq!(response.status(), 101);
+    let (mut socket, status) = log_stream(&gateway, "warn").await;
+    assert_eq!(status, 101);
 
     // An info line (the audit line of a call), then a warning (a reload of a broken file).
-    let (status, _) = admin(
-        &gateway,
-        "POST",
-        "/api/call",
-        Some(json!({ "instance": "a", "tool": "echo", "params": { "text": "x" } })),
-    )
-    .await;
-    assert_eq!(status, 200);
+    echo_through_the_api(&gateway).await;
     std::fs::write(gateway.config_path(), "port = \"not a port\"\n").expect("break the file");
     let (status, _) = admin(&gateway, "POST", "/api/reload", None).await;
     assert_eq!(status, 400);

@@ -184,11 +184,7 @@ async fn a_failing_call_gets_one_audit_line_with_its_outcome() {
         "arguments are not logged by default: {line}"
     );
     assert_eq!(
-        gateway
-            .logs()
-            .lines()
-            .filter(|l| l.contains("mcpmux::audit"))
-            .count(),
+        gateway.count_log_lines("mcpmux::audit"),
         1,
         "one line per call"
     );

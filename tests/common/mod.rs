@@ -305,6 +305,16 @@ impl GatewayProcess {
         join(&self.stdout)
     }
 
+    /// How many stderr lines captured so far contain `needle`.
+    pub fn count_log_lines(&self, needle: &str) -> usize {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
     /// Number of stderr lines captured so far (to look only at lines logged after a point).
     pub fn log_line_count(&self) -> usize {
         self.stderr.lock().unwrap().len()
