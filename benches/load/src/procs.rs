@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
@@ -121,7 +121,8 @@ enum Stream {
     Stderr,
 }
 
-/// Reads lines until EOF, reporting the first `listening addr=` and keeping the last few.
+/// Reads lines until the first `listening addr=`, then bytes until EOF, keeping the last few
+/// lines.
 async fn drain(
     out: impl tokio::io::AsyncRead + Unpin,
     addr_tx: oneshot::Sender<SocketAddr>,
@@ -129,7 +130,10 @@ async fn drain(
 ) {
     let mut addr_tx = Some(addr_tx);
     let mut lines = BufReader::new(out).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    while addr_tx.is_some() {
+        let Ok(Some(line)) = lines.next_line().await else {
+            return;
+        };
         // The gateway logs its admin listener (`admin listening addr=`) first.
         let main_listener = !line.contains("admin listening addr=");
         if let Some(rest) = line
@@ -142,14 +146,46 @@ async fn drain(
                 let _ = tx.send(addr);
             }
         }
-        let mut tail = tail
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if tail.len() == TAIL_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(line);
+        push_tail(&tail, line);
     }
+    // From here on the lines are kept only for an error message. A gateway logs a line per
+    // call (its audit line); splitting and copying each one on the driver's runtime, which
+    // shares a CPU with the load, made the gateway's log a cost of the driver.
+    let mut reader = lines.into_inner();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut unfinished = Vec::new();
+    loop {
+        let n = match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        unfinished.extend_from_slice(&chunk[..n]);
+        let Some(end) = unfinished.iter().rposition(|&b| b == b'\n') else {
+            if unfinished.len() > chunk.len() {
+                unfinished.drain(..unfinished.len() - chunk.len());
+            }
+            continue;
+        };
+        let last: Vec<String> = unfinished[..end]
+            .rsplit(|&b| b == b'\n')
+            .take(TAIL_LINES)
+            .map(|line| String::from_utf8_lossy(line).into_owned())
+            .collect();
+        for line in last.into_iter().rev() {
+            push_tail(&tail, line);
+        }
+        unfinished.drain(..=end);
+    }
+}
+
+fn push_tail(tail: &Mutex<VecDeque<String>>, line: String) {
+    let mut tail = tail
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if tail.len() == TAIL_LINES {
+        tail.pop_front();
+    }
+    tail.push_back(line);
 }
 
 fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
