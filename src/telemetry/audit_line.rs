@@ -12,7 +12,6 @@
 //! `tracing` path, so whatever they see is unchanged; so does a filter that turns the line off
 //! (`mcpmux::audit=off`), which both paths obey.
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Level;
@@ -28,6 +27,7 @@ use super::log_stream;
 use super::log_writer;
 use super::logs::write_now;
 use super::plain_fields::{write_f64, write_quoted};
+use super::plain_line::with_line;
 
 /// The `tracing` target of audit lines.
 pub const TARGET: &str = "mcpmux::audit";
@@ -35,11 +35,6 @@ pub const TARGET: &str = "mcpmux::audit";
 /// Whether audit lines are logged and the installed log format is one the direct path writes
 /// (set once by `logs::init`: the gateway's log filter does not change while it runs).
 static DIRECT: AtomicBool = AtomicBool::new(false);
-
-thread_local! {
-    /// The line being built; kept so that its allocation is reused.
-    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
-}
 
 /// Lets audit lines skip `tracing` (when the log writes plain text lines, nothing else takes
 /// events, and the log's filter [`passes`] them).
@@ -106,10 +101,7 @@ impl AuditLine<'_> {
             // A span in scope would prefix the line with its name and fields.
             && tracing::dispatcher::get_default(|d| d.current_span().id().is_none())
         {
-            LINE.with(|line| match line.try_borrow_mut() {
-                Ok(mut line) => self.write(&mut line),
-                Err(_) => self.write(&mut String::new()),
-            });
+            with_line(|line| self.write(line));
             return;
         }
         let AuditLine {
@@ -137,7 +129,6 @@ impl AuditLine<'_> {
     }
 
     fn write(&self, line: &mut String) {
-        line.clear();
         write_now(line);
         line.push(' ');
         self.build(line);

@@ -3,6 +3,8 @@
 //! while nobody listens; a listener that falls behind misses lines (and is told how many)
 //! rather than slowing the gateway.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
@@ -29,14 +31,43 @@ fn sender() -> &'static broadcast::Sender<Arc<LogLine>> {
     STREAM.get_or_init(|| broadcast::channel(BACKLOG).0)
 }
 
+/// Listeners subscribed now. Counted apart from the channel, whose own count sits behind its
+/// lock: it is read for every log event, and for every call's audit line.
+static LISTENERS: AtomicUsize = AtomicUsize::new(0);
+
 /// Whether anyone listens (events need not be built for the stream otherwise).
 pub fn has_listeners() -> bool {
-    sender().receiver_count() > 0
+    LISTENERS.load(Ordering::Relaxed) > 0
 }
 
 /// Receives every log line from now on.
-pub fn subscribe() -> broadcast::Receiver<Arc<LogLine>> {
-    sender().subscribe()
+pub fn subscribe() -> Listener {
+    LISTENERS.fetch_add(1, Ordering::Relaxed);
+    Listener(sender().subscribe())
+}
+
+/// A subscription to the stream: the channel's receiver, counted while it lives.
+#[derive(Debug)]
+pub struct Listener(broadcast::Receiver<Arc<LogLine>>);
+
+impl Deref for Listener {
+    type Target = broadcast::Receiver<Arc<LogLine>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Listener {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        LISTENERS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The `tracing` layer that feeds the stream.
@@ -45,10 +76,10 @@ pub struct StreamLayer;
 
 impl<S: Subscriber> Layer<S> for StreamLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let tx = sender();
-        if tx.receiver_count() == 0 {
+        if !has_listeners() {
             return;
         }
+        let tx = sender();
         let meta = event.metadata();
         let mut fields = Fields(Map::new());
         event.record(&mut fields);

@@ -41,20 +41,23 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        LINE.with(|line| match line.try_borrow_mut() {
-            Ok(mut line) => {
-                line.clear();
-                self.build(ctx, &mut line, event)?;
-                writer.write_str(&line)
-            }
-            // An event logged while this thread formats another (by a field's `Debug`).
-            Err(_) => {
-                let mut line = String::new();
-                self.build(ctx, &mut line, event)?;
-                writer.write_str(&line)
-            }
+        with_line(|line| {
+            self.build(ctx, line, event)?;
+            writer.write_str(line)
         })
     }
+}
+
+/// Runs `f` with this thread's reused, empty line buffer.
+pub(super) fn with_line<R>(f: impl FnOnce(&mut String) -> R) -> R {
+    LINE.with(|line| match line.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            f(&mut line)
+        }
+        // A line built while this thread builds another (an event logged by a field's `Debug`).
+        Err(_) => f(&mut String::new()),
+    })
 }
 
 impl PlainLine {
