@@ -34,8 +34,12 @@ MARKER = re.compile(r"^httparse::simd::(avx2|sse42)::match_uri_vectored$")
 
 # Work done once, whenever it happens, whose cost varies from run to run: quanta (the metrics
 # clock) calibrates its counter against the wall clock for as long as that takes under
-# valgrind, 8 to 15 million instructions. Left in, it moves a per-call figure by +-1,000.
-ONE_OFF = re.compile(r"^quanta::Calibration::calibrate$")
+# valgrind, 8 to 15 million instructions. Left in, it moves a per-call figure by +-1,000. With
+# fat LTO the calibration is inlined into the once-cell's initialiser that runs it, so that is
+# counted out too (a once-cell's initialiser runs once per cell; none is made per call).
+ONE_OFF = re.compile(
+    r"^(quanta::Calibration::calibrate|once_cell::imp::OnceCell<T>::initialize::\{\{closure\}\})$"
+)
 
 
 def function_name(spec, names):
@@ -52,21 +56,28 @@ def totals(path):
     """({event: count less one-off work}, marker calls) of one callgrind output file."""
     names, calls, callee, fn = {}, 0, None, ""
     events, total, one_off = [], [], []
+    # Whether the next cost line is a call's inclusive cost, and whether that call's callee is
+    # one-off work itself (then its own lines count it: counting the call too would twice).
+    call_line, call_to_one_off = False, False
     with open(path, errors="replace") as f:
         for line in f:
             first = line[:1]
             if first.isdigit() or first in "+-*":
-                if ONE_OFF.search(fn):
+                if ONE_OFF.search(fn) and not (call_line and call_to_one_off):
                     # Inside the function: its own lines and its calls' inclusive costs.
                     for i, cost in enumerate(line.split()[1:]):
                         one_off[i] += int(cost)
+                call_line = False
                 continue
             if line.startswith("cfn="):
                 callee = function_name(line[4:], names)
             elif line.startswith("fn="):
                 fn = function_name(line[3:], names)
-            elif line.startswith("calls=") and callee is not None and MARKER.search(callee):
-                calls += int(line[6:].split()[0])
+            elif line.startswith("calls="):
+                call_line = True
+                call_to_one_off = callee is not None and bool(ONE_OFF.search(callee))
+                if callee is not None and MARKER.search(callee):
+                    calls += int(line[6:].split()[0])
             elif line.startswith("events:"):
                 events = line.split()[1:]
                 one_off = [0] * len(events)
