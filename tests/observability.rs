@@ -226,6 +226,57 @@ async fn arguments_are_audited_only_when_asked() {
     assert!(line.contains("audit-me"), "{line}");
 }
 
+/// A stderr nobody reads (a stalled log shipper) costs log lines, counted and reported, and
+/// never a call: the gateway's workers do not wait on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stderr_nobody_reads_drops_log_lines_and_stalls_no_call() {
+    let gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
+    gateway.wait_ready().await;
+    let admin = gateway.admin_base();
+    let s = RawSession::initialize(&gateway.url()).await;
+    let dropped =
+        |text: &prometheus_parse::Scrape| value(text, "mcpmux_log_lines_dropped_total", &[]);
+    assert_eq!(dropped(&scrape(&admin).await), 0.0);
+    gateway.pause_stderr();
+    // Each audit line carries the 8 KiB argument: the pipe (64 KiB) and the gateway's backlog
+    // (4 MiB) fill after some 520 calls.
+    let text = "x".repeat(8 * 1024);
+    let mut calls = 0;
+    let mut calls_after_drops = None;
+    while calls_after_drops.is_none_or(|n| n < 50) {
+        let answer = tokio::time::timeout(
+            Duration::from_secs(30),
+            s.call_tool("ex__echo", json!({ "text": text })),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("call {calls} waited on the unread stderr"));
+        assert_eq!(tool_text(&answer), Some(text.as_str()), "call {calls}");
+        calls += 1;
+        if let Some(n) = calls_after_drops.as_mut() {
+            *n += 1;
+        } else if calls % 50 == 0 && dropped(&scrape(&admin).await) > 0.0 {
+            calls_after_drops = Some(0);
+        }
+        assert!(calls < 5_000, "no log line was dropped after {calls} calls");
+    }
+    gateway.resume_stderr();
+    let report = gateway
+        .wait_for_log("the report of dropped lines", |l| {
+            l.contains("log line(s) dropped")
+        })
+        .await;
+    let reported: f64 = report
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count in {report}"));
+    assert!(reported > 0.0, "{report}");
+    assert!(
+        reported <= dropped(&scrape(&admin).await),
+        "the report counts lines the metric counted: {report}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_fails_readiness_at_once_and_loses_no_call_in_flight() {
     let mut gateway = GatewayProcess::start(&config("shutdown_grace = \"20s\"")).await;

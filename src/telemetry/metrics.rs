@@ -47,6 +47,8 @@ pub const BUILD_INFO: &str = "mcpmux_build_info";
 pub const CONNECTIONS_TIMED_OUT: &str = "mcpmux_connections_timed_out_total";
 /// Requests refused for a missing or wrong bearer token.
 pub const AUTH_FAILURES: &str = "mcpmux_auth_failures_total";
+/// Log lines dropped because stderr took text more slowly than the gateway wrote it.
+pub const LOG_LINES_DROPPED: &str = "mcpmux_log_lines_dropped_total";
 
 /// Histogram buckets of request durations: 100 µs to 60 s.
 const DURATION_BUCKETS: &[f64] = &[
@@ -144,6 +146,10 @@ fn describe() {
         AUTH_FAILURES,
         "Requests refused for a missing or wrong bearer token"
     );
+    describe_counter!(
+        LOG_LINES_DROPPED,
+        "Log lines dropped because stderr took text more slowly than the gateway wrote it"
+    );
 }
 
 /// Series with bounded labels exist from the start (at zero), so dashboards and `rate()` see
@@ -164,6 +170,7 @@ fn register_zeros() {
         counter!(CONNECTIONS_TIMED_OUT, "phase" => phase).absolute(0);
     }
     counter!(AUTH_FAILURES).absolute(0);
+    counter!(LOG_LINES_DROPPED).absolute(0);
     gauge!(SESSIONS_ACTIVE).increment(0.0);
 }
 

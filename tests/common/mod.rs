@@ -38,7 +38,7 @@ use std::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, BufReader},
     process::{Child, Command},
-    sync::oneshot,
+    sync::{oneshot, watch},
 };
 
 /// How long the gateway may take to print its `listening addr=` line.
@@ -159,6 +159,8 @@ pub struct GatewayProcess {
     addr: SocketAddr,
     stderr: Arc<Mutex<Vec<String>>>,
     stdout: Arc<Mutex<Vec<String>>>,
+    /// `true` while the test keeps the gateway's stderr unread (the pipe stays open).
+    stderr_paused: watch::Sender<bool>,
     config_path: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -217,14 +219,17 @@ impl GatewayProcess {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let (addr_tx, addr_rx) = oneshot::channel();
+        let (stderr_paused, paused) = watch::channel(false);
         tokio::spawn(collect_lines(
             child.stderr.take().expect("piped stderr"),
             stderr.clone(),
             Some(addr_tx),
+            Some(paused),
         ));
         tokio::spawn(collect_lines(
             child.stdout.take().expect("piped stdout"),
             stdout.clone(),
+            None,
             None,
         ));
 
@@ -250,9 +255,21 @@ impl GatewayProcess {
             addr,
             stderr,
             stdout,
+            stderr_paused,
             config_path,
             _dir: dir,
         }
+    }
+
+    /// Stops reading the gateway's stderr, keeping the pipe open: once the pipe is full, the
+    /// gateway's writes to stderr wait, as behind a log shipper that stalled.
+    pub fn pause_stderr(&self) {
+        self.stderr_paused.send_replace(true);
+    }
+
+    /// Reads the gateway's stderr again after [`Self::pause_stderr`].
+    pub fn resume_stderr(&self) {
+        self.stderr_paused.send_replace(false);
     }
 
     /// The admin listener's address (from its `admin listening addr=` log line).
@@ -468,6 +485,7 @@ async fn collect_lines(
     stream: impl AsyncRead + Unpin,
     sink: Arc<Mutex<Vec<String>>>,
     mut addr_tx: Option<oneshot::Sender<SocketAddr>>,
+    mut paused: Option<watch::Receiver<bool>>,
 ) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
@@ -475,6 +493,10 @@ async fn collect_lines(
             let _ = addr_tx.take().expect("checked above").send(addr);
         }
         sink.lock().unwrap().push(line);
+        if let Some(paused) = paused.as_mut() {
+            // A dropped sender (the process handle is gone) ends the pause.
+            let _ = paused.wait_for(|paused| !paused).await;
+        }
     }
 }
 
