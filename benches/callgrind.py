@@ -57,7 +57,7 @@ def totals(path):
     names, calls, callee, fn = {}, 0, None, ""
     events, total, one_off = [], [], []
     # Whether the next cost line is a call's inclusive cost, and whether that call's callee is
-    # one-off work itself (then its own lines count it: counting the call too would twice).
+    # one-off work itself (its own lines count it then; the call's line would count it twice).
     call_line, call_to_one_off = False, False
     with open(path, errors="replace") as f:
         for line in f:
@@ -113,19 +113,23 @@ def main():
                         help="set in the gateways' environment, e.g. RUST_LOG=info,mcpmux::audit=off")
     parser.add_argument("--cache-sim", action="store_true",
                         help="also simulate the caches and count instruction-cache (I1) misses")
+    parser.add_argument("--branch-sim", action="store_true",
+                        help="also simulate branch prediction and count mispredicted branches "
+                             "(conditional, and indirect: calls through vtables and fn pointers)")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the callgrind files in DIR (for callgrind_annotate)")
     args = parser.parse_args()
     mcpmux = os.path.abspath(args.mcpmux)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
-        measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env, args.cache_sim)
+        measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env, args.cache_sim,
+                args.branch_sim)
     else:
         with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
-            measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim)
+            measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim, args.branch_sim)
 
 
-def measure(mcpmux, bench, tmp, gateway_env, cache_sim):
+def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False):
     """Runs both durations with the gateways under callgrind, files in `tmp`; prints the table."""
     wrapper = os.path.join(tmp, "mcpmux")
     # Only gateways run under callgrind; the example servers they start run as they are.
@@ -135,6 +139,7 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim):
             'if [ "$1" = start ]; then\n'
             '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
             + ("--cache-sim=yes " if cache_sim else "")
+            + ("--branch-sim=yes " if branch_sim else "")
             + f'"{mcpmux}" "$@"\n'
             "fi\n"
             f'exec "{mcpmux}" "$@"\n'
@@ -146,13 +151,14 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim):
         os.makedirs(out_dir, exist_ok=True)
         runs.append(run(bench, wrapper, seconds, out_dir, gateway_env))
     print(f"mcpmux: {mcpmux}" + "".join(f" {pair}" for pair in gateway_env))
+    columns = ["requests counted", "instructions per call"]
     if cache_sim:
-        print("| `tools/call` echo, c=32 | requests counted | instructions per call "
-              "| I1 misses per call | D1 misses per call |")
-        print("|---|---:|---:|---:|---:|")
-    else:
-        print("| `tools/call` echo, c=32 | requests counted | instructions per call |")
-        print("|---|---:|---:|")
+        columns += ["I1 misses per call", "D1 misses per call"]
+    if branch_sim:
+        columns += ["conditional branches mispredicted per call",
+                    "indirect branches mispredicted per call"]
+    print("| `tools/call` echo, c=32 | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * len(columns))
     for path in runs[0]:
         (short, n_short), (long, n_long) = totals(runs[0][path]), totals(runs[1][path])
         calls = n_long - n_short
@@ -163,6 +169,8 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim):
         if cache_sim:
             d1 = per.get("D1mr", 0) + per.get("D1mw", 0)
             row += f" {per.get('I1mr', 0):,.0f} | {d1:,.0f} |"
+        if branch_sim:
+            row += f" {per.get('Bcm', 0):,.0f} | {per.get('Bim', 0):,.0f} |"
         print(row)
 
 
