@@ -123,8 +123,9 @@ fn write_batch(batch: &mut Vec<u8>, dropped: u64, out: &mut impl Write) {
     // `eprintln!` would have had to.
     let _ = out.write_all(batch);
     batch.clear();
-    // After a backlog, give back all but a normal batch's worth.
-    if batch.capacity() > 2 * FLUSH_AT {
+    // After a backlog, give back all but a normal batch's worth (batches a little above
+    // `FLUSH_AT` are usual under load: the writer wakes a moment after the line that asked).
+    if batch.capacity() > BACKLOG_LIMIT / 4 {
         batch.shrink_to(FLUSH_AT);
     }
 }
