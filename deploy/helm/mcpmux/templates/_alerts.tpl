@@ -103,6 +103,19 @@ groups:
           description: >-
             The stdio backend {{ $l }} $labels.backend {{ $r }} on pod {{ $l }} $labels.pod {{ $r }} was restarted
             {{ $l }} $value | humanize {{ $r }} times in 15m (more than {{ $v.stdioRestarts.threshold }}): its process keeps exiting.
+      - alert: MCPMuxLogLinesDropped
+        expr: increase(mcpmux_log_lines_dropped_total{{ $sel }}[10m]) > 0
+        labels:
+          severity: {{ $v.warningSeverity }}
+          {{- with $v.alertLabels }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: mcpmux on pod {{ $l }} $labels.pod {{ $r }} is dropping log lines
+          description: >-
+            Pod {{ $l }} $labels.pod {{ $r }} dropped {{ $l }} $value | humanize {{ $r }} log lines in 10m, audit lines among
+            them: its stderr took text more slowly than it wrote it and more than 4 MiB waited. Calls are
+            unaffected; look at the node's log collector (the container runtime's log driver, the shipper).
       {{- with $v.additionalRules }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
