@@ -16,8 +16,8 @@ use mcpmux::{config, example_server, run, runtime, telemetry};
 
 fn main() -> ExitCode {
     let code = run_command(Cli::parse());
-    // Log lines still in the buffer (see `telemetry::log_writer`).
-    telemetry::log_writer::flush();
+    // Log lines still in the buffer (see `telemetry::log_writer`), as far as stderr takes them.
+    telemetry::log_writer::flush_before_exit(telemetry::log_writer::EXIT_FLUSH_LIMIT);
     code
 }
 

@@ -277,6 +277,31 @@ async fn a_stderr_nobody_reads_drops_log_lines_and_stalls_no_call() {
     );
 }
 
+/// An exit waits only so long for a stderr nobody reads: the process ends, it does not hang in
+/// its last write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_whose_stderr_nobody_reads_still_exits_on_sigterm() {
+    let mut gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
+    gateway.wait_ready().await;
+    let s = RawSession::initialize(&gateway.url()).await;
+    gateway.pause_stderr();
+    // 200 audit lines of 8 KiB: far more than a pipe holds, so the log writer is stuck in a
+    // write when the signal comes.
+    let text = "x".repeat(8 * 1024);
+    for call in 0..200 {
+        let answer = tokio::time::timeout(
+            Duration::from_secs(30),
+            s.call_tool("ex__echo", json!({ "text": text })),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("call {call} waited on the unread stderr"));
+        assert_eq!(tool_text(&answer), Some(text.as_str()), "call {call}");
+    }
+    // `terminate` gives the process 30 s; a process that waited for its stderr would never end.
+    let status = gateway.terminate().await;
+    assert!(status.success(), "{status:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_fails_readiness_at_once_and_loses_no_call_in_flight() {
     let mut gateway = GatewayProcess::start(&config("shutdown_grace = \"20s\"")).await;

@@ -16,8 +16,9 @@
 //! one wakes it by time or by size.
 //!
 //! What can be lost: lines of the last [`FLUSH_EVERY`] if the process is killed with SIGKILL.
-//! A normal exit, a signal the gateway handles, and a panic all flush first (an exit waits
-//! for stderr to take the rest).
+//! A normal exit, a signal the gateway handles, and a panic all flush first; an exit waits at
+//! most [`EXIT_FLUSH_LIMIT`] for stderr to take the rest, so a stderr nobody reads cannot keep
+//! the process alive.
 
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard, Once, OnceLock};
@@ -155,6 +156,41 @@ static WRITER: OnceLock<Thread> = OnceLock::new();
 /// Writes what the buffer holds to stderr now, on the calling thread.
 pub fn flush() {
     buffer().write_out(&mut std::io::stderr().lock());
+}
+
+/// How long an exit waits for stderr to take the last lines.
+pub const EXIT_FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
+/// [`flush`] for a process about to exit: waits at most `limit`, so that a stderr nobody reads
+/// (a client that never drains the stdio gateway's stderr, a stalled log shipper) cannot keep
+/// the process from exiting. Returns whether everything was written.
+pub fn flush_before_exit(limit: Duration) -> bool {
+    within(limit, flush)
+}
+
+/// Runs `work` on a thread of its own and waits for it at most `limit`; whether it finished.
+/// A thread that could not be started runs `work` here instead.
+fn within(limit: Duration, work: impl FnOnce() + Send + 'static) -> bool {
+    let (done, finished) = std::sync::mpsc::channel();
+    let work = std::sync::Arc::new(Mutex::new(Some(work)));
+    let on_thread = work.clone();
+    let spawned = std::thread::Builder::new()
+        .name("mcpmux-log-exit".into())
+        .spawn(move || {
+            if let Some(work) = lock(&on_thread).take() {
+                work();
+            }
+            let _ = done.send(());
+        });
+    match spawned {
+        Ok(_) => finished.recv_timeout(limit).is_ok(),
+        Err(_) => {
+            if let Some(work) = lock(&work).take() {
+                work();
+            }
+            true
+        }
+    }
 }
 
 /// Adds one line, waking the writer thread when the line is urgent or the buffer full.
@@ -382,6 +418,27 @@ mod tests {
         let mut out = Vec::new();
         buffer.write_out(&mut out);
         assert_eq!(out, b"after\n", "the count starts again from zero");
+    }
+
+    #[test]
+    fn an_exit_waits_for_a_stalled_stderr_only_so_long() {
+        let buffer: &'static LogBuffer = Box::leak(Box::default());
+        buffer.push(b"last line\n", false);
+        let (began, began_rx) = mpsc::channel();
+        let (resume, resume_rx) = mpsc::channel();
+        let finished = within(std::time::Duration::from_millis(100), move || {
+            let mut stderr = StalledStderr {
+                began,
+                resume: resume_rx,
+                written: Vec::new(),
+            };
+            buffer.write_out(&mut stderr);
+        });
+        assert!(!finished, "a write that never ends is given up on");
+        began_rx.recv().expect("the write had begun");
+        resume.send(()).expect("the abandoned writer still waits");
+        let finished = within(std::time::Duration::from_secs(60), || {});
+        assert!(finished, "work that ends in time is waited for");
     }
 
     #[test]
