@@ -226,31 +226,43 @@ async fn arguments_are_audited_only_when_asked() {
     assert!(line.contains("audit-me"), "{line}");
 }
 
+/// A gateway that audits arguments, and a session on it: what the unread-stderr tests load.
+async fn auditing_gateway() -> (GatewayProcess, RawSession) {
+    let gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
+    gateway.wait_ready().await;
+    let s = RawSession::initialize(&gateway.url()).await;
+    (gateway, s)
+}
+
+/// Echoes an 8 KiB text (so each audit line carries 8 KiB), failing the test if the call takes
+/// 30 s: the gateway would be waiting on its stderr.
+async fn echo_8_kib(s: &RawSession, call: usize) {
+    let text = "x".repeat(8 * 1024);
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        s.call_tool("ex__echo", json!({ "text": text })),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("call {call} waited on the unread stderr"));
+    assert_eq!(tool_text(&answer), Some(text.as_str()), "call {call}");
+}
+
 /// A stderr nobody reads (a stalled log shipper) costs log lines, counted and reported, and
 /// never a call: the gateway's workers do not wait on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stderr_nobody_reads_drops_log_lines_and_stalls_no_call() {
-    let gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
-    gateway.wait_ready().await;
+    let (gateway, s) = auditing_gateway().await;
     let admin = gateway.admin_base();
-    let s = RawSession::initialize(&gateway.url()).await;
     let dropped =
         |text: &prometheus_parse::Scrape| value(text, "mcpmux_log_lines_dropped_total", &[]);
     assert_eq!(dropped(&scrape(&admin).await), 0.0);
     gateway.pause_stderr();
     // Each audit line carries the 8 KiB argument: the pipe (64 KiB) and the gateway's backlog
     // (4 MiB) fill after some 520 calls.
-    let text = "x".repeat(8 * 1024);
     let mut calls = 0;
     let mut calls_after_drops = None;
     while calls_after_drops.is_none_or(|n| n < 50) {
-        let answer = tokio::time::timeout(
-            Duration::from_secs(30),
-            s.call_tool("ex__echo", json!({ "text": text })),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("call {calls} waited on the unread stderr"));
-        assert_eq!(tool_text(&answer), Some(text.as_str()), "call {calls}");
+        echo_8_kib(&s, calls).await;
         calls += 1;
         if let Some(n) = calls_after_drops.as_mut() {
             *n += 1;
@@ -281,21 +293,12 @@ async fn a_stderr_nobody_reads_drops_log_lines_and_stalls_no_call() {
 /// its last write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_whose_stderr_nobody_reads_still_exits_on_sigterm() {
-    let mut gateway = GatewayProcess::start(&config("audit = { include_arguments = true }")).await;
-    gateway.wait_ready().await;
-    let s = RawSession::initialize(&gateway.url()).await;
+    let (mut gateway, s) = auditing_gateway().await;
     gateway.pause_stderr();
     // 200 audit lines of 8 KiB: far more than a pipe holds, so the log writer is stuck in a
     // write when the signal comes.
-    let text = "x".repeat(8 * 1024);
     for call in 0..200 {
-        let answer = tokio::time::timeout(
-            Duration::from_secs(30),
-            s.call_tool("ex__echo", json!({ "text": text })),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("call {call} waited on the unread stderr"));
-        assert_eq!(tool_text(&answer), Some(text.as_str()), "call {call}");
+        echo_8_kib(&s, call).await;
     }
     // `terminate` gives the process 30 s; a process that waited for its stderr would never end.
     let status = gateway.terminate().await;
