@@ -55,10 +55,11 @@ pub struct Deadlines {
     pub drain: Duration,
 }
 
+/// The answer a handler makes to one request, to be awaited.
+pub type Answer = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
+
 /// The handler of every request on the connection.
-pub type Handler = Arc<
-    dyn Fn(Request<Incoming>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync,
->;
+pub type Handler = Arc<dyn Fn(Request<Incoming>) -> Answer + Send + Sync>;
 
 /// Serves one accepted connection until it closes, idles, or `shutdown` (then drains).
 pub async fn serve(

@@ -27,20 +27,16 @@ use crate::session::{CallContext, Session};
 
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
-/// Serves one request to `/mcp`.
-pub async fn serve<B>(
+/// Serves a `/mcp` request that is not a POST: GET opens or resumes the session's stream,
+/// DELETE ends the session; other methods are not allowed. (A POST is [`post`].)
+pub fn serve_other<B>(
     gateway: &Gateway,
-    principal: Principal,
-    request: Request<B>,
-) -> Response<Body>
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<crate::BoxError>,
-{
+    principal: &Principal,
+    request: &Request<B>,
+) -> Response<Body> {
     match *request.method() {
-        Method::POST => post(gateway, principal, request).await,
-        Method::GET => get(gateway, &principal, request.headers()),
-        Method::DELETE => delete(gateway, &principal, request.headers()),
+        Method::GET => get(gateway, principal, request.headers()),
+        Method::DELETE => delete(gateway, principal, request.headers()),
         _ => {
             let mut response = body::status(StatusCode::METHOD_NOT_ALLOWED);
             response
@@ -51,12 +47,20 @@ where
     }
 }
 
-async fn post<B>(gateway: &Gateway, principal: Principal, request: Request<B>) -> Response<Body>
+/// Serves a POST to `/mcp`: one JSON-RPC message. It takes the request in parts and the
+/// gateway by value so that the server can box this future alone, with no copy of the
+/// request in any wrapper around it (see `server::route`).
+pub async fn post<B>(
+    gateway: Gateway,
+    principal: Principal,
+    parts: http::request::Parts,
+    incoming: B,
+) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<crate::BoxError>,
 {
-    let (parts, incoming) = request.into_parts();
+    let gateway = &gateway;
     let accepted = match check_post_headers(&parts.headers) {
         Ok(accepted) => accepted,
         Err(rejection) => return rejection.response(),
@@ -75,7 +79,15 @@ where
     // Looked up once for both questions: which era, and which session.
     let session_id = parts.headers.get(SESSION_ID);
     if super::modern::is_modern(&parts.headers, session_id.is_some(), &message) {
-        return super::modern::serve(gateway, principal, &parts.headers, message, accepted).await;
+        // Boxed: the modern era's future is the larger, and would otherwise size every POST's.
+        return Box::pin(super::modern::serve(
+            gateway,
+            principal,
+            &parts.headers,
+            message,
+            accepted,
+        ))
+        .await;
     }
     if let Message::Request(req) = &message {
         if &*req.method == "initialize" {
