@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use http::HeaderValue;
 use serde_json::value::RawValue;
-use tower::ServiceExt;
 
 use super::{CallError, Gateway};
 use crate::protocol::jsonrpc::raw_string;
@@ -304,7 +303,8 @@ impl Gateway {
                 req.headers.insert(TRACESTATE, value);
             }
         }
-        let steer = self.inner.steer.clone();
+        // Steered now: the future holds the routed call (a box), not the request.
+        let steered = self.inner.steer.route(req);
         let future_ctx = ctx.clone();
         let future = Box::pin(
             async move {
@@ -316,7 +316,7 @@ impl Gateway {
                 let result = if future_ctx.is_cancelled() {
                     Err(CallError::Cancelled)
                 } else {
-                    match watched(steer.oneshot(req), future_ctx.cancelled()).await {
+                    match watched(steered, future_ctx.cancelled()).await {
                         Either::Main(result) => result,
                         Either::Watcher(()) => Err(CallError::Cancelled),
                     }

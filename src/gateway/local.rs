@@ -254,7 +254,7 @@ fn meta_of(req: &JsonRpcRequest, keep_progress: bool) -> Option<Box<RawValue>> {
 async fn nested_call(
     steer: Steer,
     ctx: Arc<CallContext>,
-    headers: http::HeaderMap,
+    headers: crate::protocol::request::Headers,
     name: &str,
     arguments: &Value,
     meta: Option<&RawValue>,
@@ -333,7 +333,7 @@ async fn meta_call(
 struct StepCaller {
     steer: Steer,
     ctx: Arc<CallContext>,
-    headers: http::HeaderMap,
+    headers: crate::protocol::request::Headers,
     meta: Option<Arc<RawValue>>,
     pipeline: String,
 }

@@ -122,7 +122,16 @@ impl tower::Service<JsonRpcRequest> for Steer {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: JsonRpcRequest) -> Self::Future {
+    fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
+        self.route(req)
+    }
+}
+
+impl Steer {
+    /// The call's future, as [`Service::call`](tower::Service::call) makes it; steer is always
+    /// ready, so the gateway calls this without a `poll_ready` (and without a `Oneshot` that
+    /// would hold the request until its first poll).
+    pub fn route(&self, mut req: JsonRpcRequest) -> BoxFuture<'static, Result<RawJson, CallError>> {
         if &*req.method == "tools/call" {
             if let Some((name, route)) = self.inner.tool_route_now(&req) {
                 // Kept for the audit line, as `call_named` keeps it.
