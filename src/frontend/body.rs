@@ -1,6 +1,10 @@
 //! Response bodies and small constructors shared by the HTTP frontends.
 
+use std::future::{ready, Ready};
+
 use bytes::Bytes;
+use futures_util::future::{BoxFuture, Either};
+use futures_util::FutureExt;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -82,62 +86,79 @@ impl http_body::Body for Chunks {
     }
 }
 
+/// A request body as [`read_limited`] reads it: its bytes, or the error response to send.
+pub type BodyRead = Result<Bytes, Response<Body>>;
+
 /// Reads a request body within `max_body_bytes` and `request_body_timeout`. The length is
 /// checked here, not by tower-http's `RequestBodyLimitLayer`, so that a body announced too
 /// large by `Content-Length` gets the same JSON-RPC error as one that grows too large.
-pub async fn read_limited<B>(
+///
+/// Not an `async fn`: a small body usually arrived with its headers and is read at once,
+/// without a timer; only a body still on its way gets one, in a box. As an `async fn` the
+/// wait's state (520 bytes) sized the future of every POST that reads a body.
+pub fn read_limited<B>(
     config: &crate::config::Config,
     headers: &http::HeaderMap,
     incoming: B,
-) -> Result<Bytes, Response<Body>>
+) -> Either<Ready<BodyRead>, BoxFuture<'static, BodyRead>>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError>,
 {
     let max = config.max_body_bytes;
-    let too_large = || {
-        jsonrpc_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            None,
-            ErrorObject::new(
-                crate::protocol::error_codes::INVALID_REQUEST,
-                format!("request body is larger than max_body_bytes ({max})"),
-            ),
-        )
-    };
     let announced = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
+        return Either::Left(ready(Err(too_large(max))));
     }
-    let limited = http_body_util::Limited::new(incoming, max);
-    let mut collect = std::pin::pin!(limited.collect());
-    // A small body usually arrived with its headers: read it without arming a timer.
-    let read = match futures_util::FutureExt::now_or_never(collect.as_mut()) {
-        Some(read) => Ok(read),
-        None => tokio::time::timeout(config.request_body_timeout, collect).await,
-    };
+    let mut collect = http_body_util::Limited::new(incoming, max).collect();
+    if let Some(read) = (&mut collect).now_or_never() {
+        return Either::Left(ready(collected(read, max)));
+    }
+    let limit = config.request_body_timeout;
+    Either::Right(Box::pin(async move {
+        match tokio::time::timeout(limit, collect).await {
+            Ok(read) => collected(read, max),
+            Err(_) => Err(jsonrpc_error(
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                ErrorObject::new(
+                    crate::protocol::error_codes::INVALID_REQUEST,
+                    format!(
+                        "the request body did not arrive within request_body_timeout ({limit:?})"
+                    ),
+                ),
+            )),
+        }
+    }))
+}
+
+/// The body's bytes, or the response for a body too large or unreadable.
+// The error is the response the client gets, returned once per request: boxing it would only
+// add an allocation.
+#[allow(clippy::result_large_err)]
+fn collected(read: Result<http_body_util::Collected<Bytes>, BoxError>, max: usize) -> BodyRead {
     match read {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if is_length_limit(&*e) => Err(too_large()),
-        Ok(Err(e)) => Err(text(
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if is_length_limit(&*e) => Err(too_large(max)),
+        Err(e) => Err(text(
             StatusCode::BAD_REQUEST,
             format!("request body unreadable: {e}"),
         )),
-        Err(_) => Err(jsonrpc_error(
-            StatusCode::REQUEST_TIMEOUT,
-            None,
-            ErrorObject::new(
-                crate::protocol::error_codes::INVALID_REQUEST,
-                format!(
-                    "the request body did not arrive within request_body_timeout ({:?})",
-                    config.request_body_timeout
-                ),
-            ),
-        )),
     }
+}
+
+fn too_large(max: usize) -> Response<Body> {
+    jsonrpc_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+        ErrorObject::new(
+            crate::protocol::error_codes::INVALID_REQUEST,
+            format!("request body is larger than max_body_bytes ({max})"),
+        ),
+    )
 }
 
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {

@@ -39,7 +39,7 @@ pub async fn serve<B>(
     request: Request<B>,
 ) -> Response<Body>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<crate::BoxError>,
 {
     let path = request.uri().path().to_string();
@@ -134,7 +134,7 @@ async fn named_call<B>(
     method: &str,
 ) -> Response<Body>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<crate::BoxError>,
 {
     let (parts, incoming) = request.into_parts();

@@ -190,7 +190,7 @@ fn route(frontends: &Arc<Frontends>, request: Request<Incoming>, vary: Vary) -> 
     match path {
         "/mcp" if request.method() == Method::POST => {
             let (parts, incoming) = request.into_parts();
-            let post = streamable_http::post(gateway.clone(), principal, parts, incoming);
+            let post = streamable_http::post(gateway.clone(), principal, parts.headers, incoming);
             Box::pin(post.map(move |response| vary.apply(response)))
         }
         "/mcp" => now(streamable_http::serve_other(gateway, &principal, &request)),

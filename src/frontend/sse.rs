@@ -89,7 +89,7 @@ pub async fn message<B>(
     request: Request<B>,
 ) -> Response<Body>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<crate::BoxError>,
 {
     let id = request

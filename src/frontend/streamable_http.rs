@@ -47,25 +47,25 @@ pub fn serve_other<B>(
     }
 }
 
-/// Serves a POST to `/mcp`: one JSON-RPC message. It takes the request in parts and the
-/// gateway by value so that the server can box this future alone, with no copy of the
-/// request in any wrapper around it (see `server::route`).
+/// Serves a POST to `/mcp`: one JSON-RPC message. It takes the gateway, the headers and the
+/// body by value so that the server can box this future alone, with nothing of the request
+/// it does not read (see `server::route`).
 pub async fn post<B>(
     gateway: Gateway,
     principal: Principal,
-    parts: http::request::Parts,
+    headers: HeaderMap,
     incoming: B,
 ) -> Response<Body>
 where
-    B: http_body::Body<Data = Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<crate::BoxError>,
 {
     let gateway = &gateway;
-    let accepted = match check_post_headers(&parts.headers) {
+    let accepted = match check_post_headers(&headers) {
         Ok(accepted) => accepted,
         Err(rejection) => return rejection.response(),
     };
-    let bytes = match body::read_limited(&gateway.config(), &parts.headers, incoming).await {
+    let bytes = match body::read_limited(&gateway.config(), &headers, incoming).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
@@ -77,15 +77,11 @@ where
         }
     };
     // Looked up once for both questions: which era, and which session.
-    let session_id = parts.headers.get(SESSION_ID);
-    if super::modern::is_modern(&parts.headers, session_id.is_some(), &message) {
+    let session_id = headers.get(SESSION_ID);
+    if super::modern::is_modern(&headers, session_id.is_some(), &message) {
         // Boxed: the modern era's future is the larger, and would otherwise size every POST's.
         return Box::pin(super::modern::serve(
-            gateway,
-            principal,
-            &parts.headers,
-            message,
-            accepted,
+            gateway, principal, &headers, message, accepted,
         ))
         .await;
     }
@@ -94,7 +90,7 @@ where
             return initialize(gateway, principal, message);
         }
     }
-    let session = match session_by_id(gateway, &principal, session_id, &parts.headers) {
+    let session = match session_by_id(gateway, &principal, session_id, &headers) {
         Ok(s) => s,
         Err(rejection) => return rejection.response(),
     };
@@ -104,9 +100,9 @@ where
             let inbound = Inbound {
                 session: Some(session.clone()),
                 principal: principal.name,
-                authorization: parts.headers.get(http::header::AUTHORIZATION).cloned(),
+                authorization: headers.get(http::header::AUTHORIZATION).cloned(),
                 streamable: accepted.sse,
-                trace: Inbound::trace_headers(&parts.headers),
+                trace: Inbound::trace_headers(&headers),
                 modern: None,
             };
             match gateway.call(req, inbound) {
