@@ -209,12 +209,12 @@ impl Conn {
                     });
                 }
             };
-            let conn = in_flight.conn.clone();
-            if conn.writer.send(message).await.is_err() {
+            let gone = in_flight.conn.gone;
+            if in_flight.conn.writer.send(message).await.is_err() {
                 // Dropped unsent, `in_flight` forgets the id.
                 return Err(BackendError::Unavailable {
                     backend: alias.clone(),
-                    reason: format!("the backend {} before the call was sent", conn.gone).into(),
+                    reason: format!("the backend {gone} before the call was sent").into(),
                 }
                 .never_sent());
             }
@@ -226,7 +226,7 @@ impl Conn {
                 Err(_) => Err(Box::new(BackendError::Lost {
                     backend: alias.clone(),
                     method,
-                    what: conn.gone.into(),
+                    what: gone.into(),
                 })),
             }
         }

@@ -59,7 +59,7 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
         ServiceBuilder::new()
             .layer(cors(&config))
             .service_fn(move |request: Request<Incoming>| {
-                let answer = route(&frontends, request, Vary::Kept);
+                let answer = route(&frontends, request, Vary::ByCors);
                 async move { Ok::<_, std::convert::Infallible>(answer.await) }
             })
     };
@@ -68,7 +68,7 @@ pub async fn serve(gateway: Gateway, auth: Authenticator, listener: TcpListener)
         // browser never do, and CORS has nothing to say to them but the `Vary` header, which
         // is written here as tower-http writes it instead of going through the whole layer.
         if !request.headers().contains_key(ORIGIN) {
-            return route(&frontends, request, Vary::Added);
+            return route(&frontends, request, Vary::Here);
         }
         let service = with_cors.clone();
         Box::pin(async move {
@@ -146,16 +146,18 @@ fn cors(config: &Config) -> CorsLayer {
         .expose_headers(mcp_headers.to_vec())
 }
 
-/// Whether the answer gets the CORS layer's `Vary` header here (the layer was skipped).
+/// Who writes the CORS layer's `Vary` header on the answer.
 #[derive(Debug, Clone, Copy)]
 enum Vary {
-    Added,
-    Kept,
+    /// `route`, for a request that skipped the layer (no `Origin`).
+    Here,
+    /// The CORS layer itself.
+    ByCors,
 }
 
 impl Vary {
     fn apply(self, mut response: Response<Body>) -> Response<Body> {
-        if let Vary::Added = self {
+        if let Vary::Here = self {
             response
                 .headers_mut()
                 .append(VARY, HeaderValue::from_static(CORS_VARY));

@@ -187,12 +187,6 @@ impl Headers {
     }
 }
 
-impl From<HeaderMap> for Headers {
-    fn from(map: HeaderMap) -> Self {
-        Headers((!map.is_empty()).then(|| Box::new(map)))
-    }
-}
-
 impl std::ops::Deref for Headers {
     type Target = HeaderMap;
 

@@ -357,8 +357,9 @@ async fn view(catalog: &CatalogStore, req: &JsonRpcRequest) -> Arc<catalog::Cata
 }
 
 /// Sends a request to a backend's stack; its JSON-RPC error is its answer. The request is
-/// marked routed when the future is made (every caller awaits it at once). Not an `async fn`:
-/// that would keep two more copies of the request in its state.
+/// marked routed when the future is made, that is when the call is steered (nothing is sent
+/// before the future is polled). Not an `async fn`: that would keep two more copies of the
+/// request in its state.
 fn forward(
     backend: &Arc<Backend>,
     mut req: JsonRpcRequest,
