@@ -614,6 +614,12 @@ mod tests {
             .call(Arc::from("b"), JsonRpcRequest::new("tools/call", None))
     }
 
+    /// The next message the connection queued for the backend.
+    fn next_message(rx: &mut mpsc::Receiver<Vec<u8>>) -> serde_json::Value {
+        let bytes = rx.try_recv().expect("a message went to the backend");
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
     fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
         future.poll(&mut Context::from_waker(noop_waker_ref()))
     }
@@ -635,13 +641,12 @@ mod tests {
         {
             let mut future = pin!(call(&conn));
             assert!(poll_once(future.as_mut()).is_pending());
-            let sent = rx.try_recv().expect("the request went out");
-            let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
+            let sent = next_message(&mut rx);
             assert_eq!(sent["method"], "tools/call");
             assert_eq!(sent["id"], 1);
         }
         assert_eq!(conn.pending.len(), 0);
-        let cancel: serde_json::Value = serde_json::from_slice(&rx.try_recv().unwrap()).unwrap();
+        let cancel = next_message(&mut rx);
         assert_eq!(cancel["method"], "notifications/cancelled");
         assert_eq!(cancel["params"]["requestId"], 1);
         assert_eq!(conn.abandoned.load(Ordering::Relaxed), 1);
@@ -652,7 +657,7 @@ mod tests {
         let (conn, mut rx) = conn();
         let mut future = pin!(call(&conn));
         assert!(poll_once(future.as_mut()).is_pending());
-        rx.try_recv().expect("the request went out");
+        assert_eq!(next_message(&mut rx)["id"], 1);
         assert!(conn.pending.complete(1, Ok(RawJson::empty_object())));
         match poll_once(future.as_mut()) {
             Poll::Ready(Ok(response)) => assert!(response.outcome.is_ok()),
