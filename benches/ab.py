@@ -12,6 +12,10 @@ beyond noise" is a reading, not a guess: an interval that holds 1.0 is noise.
     python3 benches/ab.py --a OLD_BIN --b target/release/mcpmux --pairs 10 --pin
 
 `--pin` (see the load benchmark) gives each gateway a CPU of its own and narrows the spread.
+`--csv FILE` appends every pair to FILE as it is measured, so that an interrupted batch keeps
+what it measured; `--pool FILE...` prints the summary of the pairs in those files (several
+batches of the same two binaries) without running anything: the intervals narrow with the
+pairs, and the batch-to-batch swing of this VM is in them instead of between them.
 A binary older than the `[admin]` section (f3824e0) refuses the generated config: pass
 `--a-without-admin` to take those lines out for A. The stdio backend is each gateway binary's
 own `example-server` unless `--stdio-server BIN` starts both from one binary, which compares
@@ -19,6 +23,7 @@ the gateways alone. Each pair takes about 50 s.
 """
 
 import argparse
+import csv
 import math
 import os
 import stat
@@ -100,7 +105,7 @@ def wrapper(directory, side, binary, without_admin, server):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--a", required=True, help="the baseline gateway binary")
+    parser.add_argument("--a", help="the baseline gateway binary")
     parser.add_argument("--b", default=os.path.join(ROOT, "target/release/mcpmux"))
     parser.add_argument("--bench", default=os.path.join(ROOT, "target/release/mcpmux-bench"))
     parser.add_argument("--pairs", type=int, default=10)
@@ -111,44 +116,119 @@ def main():
     parser.add_argument("--stdio-server", metavar="BIN",
                         help="start both gateways' stdio backend as `BIN example-server` "
                              "(default: each gateway's own binary)")
+    parser.add_argument("--csv", metavar="FILE", help="append each pair to FILE as it is measured")
+    parser.add_argument("--pool", metavar="FILE", nargs="+",
+                        help="summarise the pairs of these --csv files; run nothing")
     args = parser.parse_args()
-    if args.pairs < 6:
+    if not args.pool and not args.a:
+        parser.error("--a is required unless --pool summarises earlier runs")
+    if not args.pool and args.pairs < 6:
         print("fewer than 6 pairs: the intervals below are the range of the pairs and cover "
               "less than 95%", file=sys.stderr)
 
+    if args.pool:
+        pairs, (a_name, b_name, server, pinned, duration) = read_pairs(args.pool)
+        args.pin = pinned == "yes"
+        title = f"{len(pairs)} pairs of {duration} s points pooled from {', '.join(args.pool)}"
+    else:
+        a_name, b_name, server = args.a, args.b, args.stdio_server or ""
+        pairs = measure(args, a_name, b_name, server)
+        title = f"{args.pairs} alternating pairs of {args.duration} s points"
+    if not pairs:
+        sys.exit("no pairs to summarise")
+    backend = f"\nstdio backend of both: {server} example-server" if server else ""
+    print(f"A = {a_name}\nB = {b_name}{backend}\n{title} at c=32"
+          f"{', pinned' if args.pin else ''}; medians, [95% interval]\n")
+    summarise(pairs)
+
+
+# The columns of a pair in the CSV: each run's c=32 rows, A's then B's.
+SIDE_FIELDS = ["direct_rps", "http_rps", "http_cpu", "http_backend_cpu",
+               "stdio_rps", "stdio_cpu", "stdio_backend_cpu"]
+IDENTITY = ["a", "b", "stdio_server", "pinned", "duration"]
+FIELDS = IDENTITY + [f"{s}_{f}" for s in "ab" for f in SIDE_FIELDS]
+
+
+def flatten(rows):
+    """One run's rows as the CSV's side fields."""
+    return {
+        "direct_rps": rows[DIRECT][0],
+        "http_rps": rows[PATHS["http"]][0], "http_cpu": rows[PATHS["http"]][1],
+        "http_backend_cpu": rows[PATHS["http"]][2],
+        "stdio_rps": rows[PATHS["stdio"]][0], "stdio_cpu": rows[PATHS["stdio"]][1],
+        "stdio_backend_cpu": rows[PATHS["stdio"]][2],
+    }
+
+
+def measure(args, a_name, b_name, server):
+    """Run the pairs, appending each to --csv as it completes; the pairs as flat dicts."""
+    pairs = []
+    out = None
+    if args.csv:
+        fresh = not os.path.exists(args.csv) or os.path.getsize(args.csv) == 0
+        out = open(args.csv, "a", newline="")
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        if fresh:
+            writer.writeheader()
     with tempfile.TemporaryDirectory(prefix="mcpmux-ab-") as tmp:
         a = wrapper(tmp, "a", args.a, args.a_without_admin, args.stdio_server)
         b = wrapper(tmp, "b", args.b, False, args.stdio_server)
-        runs = {"a": [], "b": []}
-        for pair in range(args.pairs):
+        for n in range(args.pairs):
+            pair = {"a": a_name, "b": b_name, "stdio_server": server,
+                    "pinned": "yes" if args.pin else "no", "duration": args.duration}
             for side, gateway in (("a", a), ("b", b)):
-                runs[side].append(run_once(args.bench, gateway, args))
-            print(f"pair {pair + 1}/{args.pairs}", file=sys.stderr)
+                for field, value in flatten(run_once(args.bench, gateway, args)).items():
+                    pair[f"{side}_{field}"] = value
+            pairs.append(pair)
+            if out:
+                writer.writerow(pair)
+                out.flush()
+            print(f"pair {n + 1}/{args.pairs}", file=sys.stderr)
+    if out:
+        out.close()
+    return pairs
 
-    server = f"\nstdio backend of both: {args.stdio_server} example-server" if args.stdio_server else ""
-    print(f"A = {args.a}\nB = {args.b}{server}\n{args.pairs} alternating pairs of {args.duration} s points "
-          f"at c=32{', pinned' if args.pin else ''}; medians, [95% interval]\n")
+
+def read_pairs(files):
+    """The pairs of the given CSV files, and the A, B, stdio server, pinning and duration
+    they all share."""
+    pairs = []
+    for name in files:
+        with open(name, newline="") as f:
+            for row in csv.DictReader(f):
+                pair = {k: row[k] for k in IDENTITY}
+                for k in FIELDS[len(IDENTITY):]:
+                    pair[k] = float(row[k])
+                pairs.append(pair)
+    settings = {tuple(p[k] for k in IDENTITY) for p in pairs}
+    if len(settings) > 1:
+        sys.exit(f"the files compare different binaries or settings, not pooling them: "
+                 f"{sorted(settings)}")
+    return pairs, settings.pop() if settings else ("",) * len(IDENTITY)
+
+
+def summarise(pairs):
+    """The table: per path, each side's medians and B over A per pair, with its interval."""
     print("| c=32 | A | B | B / A per pair |")
     print("|---|---:|---:|---:|")
-    for name, label in PATHS.items():
-        cpu = {s: [r[label][1] for r in runs[s]] for s in runs}
-        ratio = {s: [r[label][0] / r[DIRECT][0] for r in runs[s]] for s in runs}
-        per_pair_cpu = [b / a for a, b in zip(cpu["a"], cpu["b"])]
-        per_pair_ratio = [b / a for a, b in zip(ratio["a"], ratio["b"])]
-        m, lo, hi = median_interval(per_pair_cpu)
-        print(f"| gateway CPU per call, {name} backend (µs) | {statistics.median(cpu['a']):.1f} | "
-              f"{statistics.median(cpu['b']):.1f} | {m:.3f} [{lo:.3f}, {hi:.3f}] |")
-        m, lo, hi = median_interval(per_pair_ratio)
-        print(f"| throughput via mcpmux / direct HTTP, {name} backend | "
-              f"{statistics.median(ratio['a']):.3f} | {statistics.median(ratio['b']):.3f} | "
+
+    def line(label, a_of, b_of, digits):
+        a = [a_of(p) for p in pairs]
+        b = [b_of(p) for p in pairs]
+        m, lo, hi = median_interval([y / x for x, y in zip(a, b)])
+        print(f"| {label} | {statistics.median(a):.{digits}f} | {statistics.median(b):.{digits}f} | "
               f"{m:.3f} [{lo:.3f}, {hi:.3f}] |")
+
+    for name in PATHS:
+        line(f"gateway CPU per call, {name} backend (µs)",
+             lambda p: p[f"a_{name}_cpu"], lambda p: p[f"b_{name}_cpu"], 1)
+        line(f"throughput via mcpmux / direct HTTP, {name} backend",
+             lambda p: p[f"a_{name}_rps"] / p["a_direct_rps"],
+             lambda p: p[f"b_{name}_rps"] / p["b_direct_rps"], 3)
         # The backend's CPU per call moves the throughput too: the stdio backend is the tested
         # binary's own example server unless --stdio-server names one for both.
-        backend = {s: [r[label][2] for r in runs[s]] for s in runs}
-        m, lo, hi = median_interval([b / a for a, b in zip(backend["a"], backend["b"])])
-        print(f"| backend CPU per call, {name} backend (µs) | "
-              f"{statistics.median(backend['a']):.1f} | {statistics.median(backend['b']):.1f} | "
-              f"{m:.3f} [{lo:.3f}, {hi:.3f}] |")
+        line(f"backend CPU per call, {name} backend (µs)",
+             lambda p: p[f"a_{name}_backend_cpu"], lambda p: p[f"b_{name}_backend_cpu"], 1)
 
 
 if __name__ == "__main__":
