@@ -2,7 +2,7 @@
 """Alternating A/B runs of the load benchmark's c=32 points: is gateway B slower than A?
 
 One run of the load benchmark on this kind of VM can be 1.6x off the next, so a single
-before/after pair says little. This runs the two gateways in turn, A B A B ..., each run with
+before/after pair says little. This runs the two gateways in turn, A B B A A B ..., each run with
 its own direct HTTP backend measured in the same run, and compares them pair by pair: per pair,
 B's CPU per call over A's, and each run's throughput over its own direct backend. It prints the
 medians with a distribution-free 95% interval (order statistics of the pairs), so "no worse
@@ -139,6 +139,8 @@ def main():
     backend = f"\nstdio backend of both: {server} example-server" if server else ""
     print(f"A = {a_name}\nB = {b_name}{backend}\n{title} at c=32"
           f"{', pinned' if args.pin else ''}; medians, [95% interval]\n")
+    first_b = sum(1 for p in pairs if p["first"] == "b")
+    print(f"({len(pairs) - first_b} pairs ran A first, {first_b} B first)\n")
     summarise(pairs)
 
 
@@ -146,7 +148,7 @@ def main():
 SIDE_FIELDS = ["direct_rps", "http_rps", "http_cpu", "http_backend_cpu",
                "stdio_rps", "stdio_cpu", "stdio_backend_cpu"]
 IDENTITY = ["a", "b", "stdio_server", "pinned", "duration"]
-FIELDS = IDENTITY + [f"{s}_{f}" for s in "ab" for f in SIDE_FIELDS]
+FIELDS = IDENTITY + ["first"] + [f"{s}_{f}" for s in "ab" for f in SIDE_FIELDS]
 
 
 def flatten(rows):
@@ -176,7 +178,11 @@ def measure(args, a_name, b_name, server):
         for n in range(args.pairs):
             pair = {"a": a_name, "b": b_name, "stdio_server": server,
                     "pinned": "yes" if args.pin else "no", "duration": args.duration}
-            for side, gateway in (("a", a), ("b", b)):
+            # Every other pair runs B first, so that a drift of the VM within a pair (it has
+            # phases of minutes) does not always land on the same side.
+            order = (("a", a), ("b", b)) if n % 2 == 0 else (("b", b), ("a", a))
+            pair["first"] = order[0][0]
+            for side, gateway in order:
                 for field, value in flatten(run_once(args.bench, gateway, args)).items():
                     pair[f"{side}_{field}"] = value
             pairs.append(pair)
@@ -197,7 +203,8 @@ def read_pairs(files):
         with open(name, newline="") as f:
             for row in csv.DictReader(f):
                 pair = {k: row[k] for k in IDENTITY}
-                for k in FIELDS[len(IDENTITY):]:
+                pair["first"] = row.get("first") or "a"
+                for k in FIELDS[len(IDENTITY) + 1:]:
                     pair[k] = float(row[k])
                 pairs.append(pair)
     settings = {tuple(p[k] for k in IDENTITY) for p in pairs}
