@@ -8,9 +8,10 @@ use clap::Parser;
 /// buffers (hyper's per-request read buffers among them), and with glibc that showed up as
 /// ~14% of gateway CPU including `malloc_consolidate`. Measured with the load benchmark on the
 /// 2-core machine: 7% less gateway CPU per call through an HTTP backend, 12% through stdio.
+/// Our own `GlobalAlloc` over it rather than the `mimalloc` crate's: see `util::allocator`.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: mcpmux::util::allocator::MiMalloc = mcpmux::util::allocator::MiMalloc;
 use mcpmux::cli::{Cli, Command, StartArgs, EXAMPLE_CONFIG, EXAMPLE_JSON};
 use mcpmux::{config, example_server, run, runtime, telemetry};
 
