@@ -8,7 +8,6 @@
 //! gateway's own calls (catalog, health). Many servers keep per-connection state (roots, log
 //! level, subscriptions, toggles) that one shared connection would mix across clients.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
@@ -47,6 +46,10 @@ pub enum Mode {
     },
 }
 
+/// Per-session processes by session id, looked up on every call of a per-session backend:
+/// foldhash (seeded per process), not std's slower SipHash.
+type Children = foldhash::HashMap<Arc<str>, Child>;
+
 /// The backend's connections, as one `Service`.
 #[derive(Clone)]
 pub struct Pool {
@@ -67,7 +70,7 @@ struct PerSession {
     max_processes: usize,
     idle_timeout: Duration,
     epoch: Instant,
-    children: Arc<Mutex<HashMap<Arc<str>, Child>>>,
+    children: Arc<Mutex<Children>>,
 }
 
 struct Child {
@@ -108,7 +111,7 @@ impl Pool {
                 max_processes,
                 idle_timeout,
                 epoch: Instant::now(),
-                children: Arc::new(Mutex::new(HashMap::new())),
+                children: Arc::new(Mutex::new(Children::default())),
             }),
         };
         Pool {
@@ -229,12 +232,12 @@ impl PerSession {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, Child>> {
+    fn lock(&self) -> MutexGuard<'_, Children> {
         lock(&self.children)
     }
 }
 
-fn lock(children: &Mutex<HashMap<Arc<str>, Child>>) -> MutexGuard<'_, HashMap<Arc<str>, Child>> {
+fn lock(children: &Mutex<Children>) -> MutexGuard<'_, Children> {
     // Single inserts and removes: a poisoned map is still consistent.
     children.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -242,7 +245,7 @@ fn lock(children: &Mutex<HashMap<Arc<str>, Child>>) -> MutexGuard<'_, HashMap<Ar
 /// Stops a per-session process when its session ends, it idles, or the backend stops.
 #[allow(clippy::too_many_arguments)]
 async fn reap(
-    children: Arc<Mutex<HashMap<Arc<str>, Child>>>,
+    children: Arc<Mutex<Children>>,
     transport: Linked,
     alias: Arc<str>,
     session: Arc<Session>,

@@ -92,8 +92,9 @@ struct Shared {
     tasks: TaskTracker,
     /// The gateway's own backend session.
     gateway: Arc<Slot>,
-    /// Backend sessions of client sessions, by client session id.
-    clients: Mutex<HashMap<Arc<str>, Arc<Slot>>>,
+    /// Backend sessions of client sessions, by client session id (looked up on every call:
+    /// foldhash rather than std's slower SipHash).
+    clients: Mutex<foldhash::HashMap<Arc<str>, Arc<Slot>>>,
     next_id: AtomicI64,
     /// Requests the backend sent to clients, still waiting: by (backend session, backend id).
     asks: Mutex<HashMap<(Option<HeaderValue>, Id), AbortHandle>>,
@@ -117,7 +118,7 @@ impl HttpTransport {
             wiring,
             tasks: tasks.clone(),
             gateway: gateway.clone(),
-            clients: Mutex::new(HashMap::new()),
+            clients: Mutex::new(foldhash::HashMap::default()),
             next_id: AtomicI64::new(0),
             asks: Mutex::new(HashMap::new()),
             epoch: Instant::now(),
@@ -200,7 +201,7 @@ impl Shared {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    fn lock_clients(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Slot>>> {
+    fn lock_clients(&self) -> MutexGuard<'_, foldhash::HashMap<Arc<str>, Arc<Slot>>> {
         // Single inserts and removes: a poisoned map is still consistent.
         self.clients.lock().unwrap_or_else(PoisonError::into_inner)
     }
