@@ -228,7 +228,15 @@ impl Message {
                 ));
             }
         }
-        let env: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| {
+        // Checked as UTF-8 once, then read as text: serde_json's slice reader checks every
+        // borrowed member and every key on its own instead (about 700 instructions per
+        // proxied call, request and answer, by callgrind). Bytes that are not UTF-8 go to the
+        // slice reader, which says where they break.
+        let env: Result<Envelope<'_>, _> = match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        };
+        let env = env.map_err(|e| {
             if e.is_data() {
                 ParseError::Invalid(e.to_string())
             } else {
@@ -505,6 +513,40 @@ mod tests {
             Message::parse(br#"{"jsonrpc":"2.0","id":1}"#),
             Err(ParseError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_a_parse_error_that_says_where() {
+        for bytes in [
+            &b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"x\":\"\xff\"}}"[..],
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"meth\xc3od\":\"ping\"}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"t\":\"\xed\xa0\x80\"}}",
+        ] {
+            let err = Message::parse(bytes).unwrap_err();
+            assert!(matches!(&err, ParseError::Json(_)), "{err}");
+            assert_eq!(err.to_error_object().code, error_codes::PARSE_ERROR);
+            assert!(err.to_string().contains("column"), "{err}");
+        }
+    }
+
+    #[test]
+    fn text_beyond_ascii_is_kept_as_sent() {
+        let text = "{\"jsonrpc\":\"2.0\",\"id\":\"é\",\"method\":\"tools/call\",\"params\":{\"q\":\"naïve ☃ 𝄞\"}}";
+        let Message::Request(r) = Message::parse(text.as_bytes()).unwrap() else {
+            panic!("not a request")
+        };
+        assert_eq!(r.id, Id::String("é".into()));
+        assert_eq!(r.params.unwrap().get(), "{\"q\":\"naïve ☃ 𝄞\"}");
+        let answer = Bytes::from_static(
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"t\":\"☃\"}}".as_bytes(),
+        );
+        let Message::Response(r) = Message::parse_shared(&answer).unwrap() else {
+            panic!("not a response")
+        };
+        assert_eq!(
+            r.outcome.unwrap().bytes().as_ref(),
+            "{\"t\":\"☃\"}".as_bytes()
+        );
     }
 
     #[test]
