@@ -92,8 +92,8 @@ struct Shared {
     tasks: TaskTracker,
     /// The gateway's own backend session.
     gateway: Arc<Slot>,
-    /// Backend sessions of client sessions, by client session id (looked up on every call:
-    /// foldhash rather than std's slower SipHash).
+    /// Backend sessions of client sessions, by client session id (with `per_session`, looked
+    /// up on every call: foldhash rather than std's slower SipHash).
     clients: Mutex<foldhash::HashMap<Arc<str>, Arc<Slot>>>,
     next_id: AtomicI64,
     /// Requests the backend sent to clients, still waiting: by (backend session, backend id).
