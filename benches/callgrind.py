@@ -15,6 +15,9 @@ requests the gateway's HTTP server parsed) cancels start-up, the catalog and the
     python3 benches/callgrind.py                     # this tree's target/release/mcpmux
     python3 benches/callgrind.py --mcpmux OTHER_BIN  # another build, e.g. from a git worktree
 
+A build older than the `[admin]` section (f3824e0) refuses the generated config: pass
+`--without-admin` to take those lines out of it.
+
 Needs valgrind (Debian package `valgrind`). Takes under a minute.
 """
 
@@ -116,6 +119,8 @@ def main():
     parser.add_argument("--branch-sim", action="store_true",
                         help="also simulate branch prediction and count mispredicted branches "
                              "(conditional, and indirect: calls through vtables and fn pointers)")
+    parser.add_argument("--without-admin", action="store_true",
+                        help="the build predates the [admin] section: remove it from the config")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the callgrind files in DIR (for callgrind_annotate)")
     args = parser.parse_args()
@@ -123,21 +128,29 @@ def main():
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env, args.cache_sim,
-                args.branch_sim)
+                args.branch_sim, args.without_admin)
     else:
         with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
-            measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim, args.branch_sim)
+            measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim, args.branch_sim,
+                    args.without_admin)
 
 
-def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False):
+def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, without_admin=False):
     """Runs both durations with the gateways under callgrind, files in `tmp`; prints the table."""
     wrapper = os.path.join(tmp, "mcpmux")
-    # Only gateways run under callgrind; the example servers they start run as they are.
+    # Only gateways run under callgrind; the example servers they start run as they are. The
+    # benchmark starts a gateway as `BIN start --config FILE`.
+    strip_admin = (
+        '  grep -v -e "^\\[admin\\]" -e "^listen = " -e "^hot_reload" "$3" > "$3.without-admin.toml"\n'
+        '  set -- start --config "$3.without-admin.toml"\n'
+        if without_admin else ""
+    )
     with open(wrapper, "w") as f:
         f.write(
             "#!/bin/sh\n"
             'if [ "$1" = start ]; then\n'
-            '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
+            + strip_admin
+            + '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
             + ("--cache-sim=yes " if cache_sim else "")
             + ("--branch-sim=yes " if branch_sim else "")
             + f'"{mcpmux}" "$@"\n'
