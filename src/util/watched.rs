@@ -34,6 +34,10 @@ pin_project! {
         #[pin]
         watcher: W,
         wake: Arc<WatcherWake>,
+        // The task waker last registered with `wake.task`: while the task's waker stays the
+        // same and the watcher has not fired, a poll registers nothing. A registration is two
+        // atomic read-modify-writes, and a call's futures are polled several times each.
+        registered: Option<Waker>,
     }
 }
 
@@ -48,6 +52,7 @@ pub fn watched<F: Future, W: Future>(main: F, watcher: W) -> Watched<F, W> {
             woken: AtomicBool::new(true),
             task: AtomicWaker::new(),
         }),
+        registered: None,
     }
 }
 
@@ -64,8 +69,14 @@ impl Wake for WatcherWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        // The registration is taken before the flag is set: a poll that finds the flag unset
+        // may trust its registration, because a wake that takes it sets the flag afterwards and
+        // then wakes the task, which polls again and registers anew.
+        let task = self.task.take();
         self.woken.store(true, Ordering::Release);
-        self.task.wake();
+        if let Some(task) = task {
+            task.wake();
+        }
     }
 }
 
@@ -77,9 +88,22 @@ impl<F: Future, W: Future> Future for Watched<F, W> {
         if let Poll::Ready(out) = this.main.poll(cx) {
             return Poll::Ready(Either::Main(out));
         }
-        // Registered before the flag is read, so a wake between the two is not lost.
+        let same_task = this
+            .registered
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()));
+        if same_task && !this.wake.woken.load(Ordering::Acquire) {
+            // Registered, and no wake has taken the registration (see `wake_by_ref`).
+            return Poll::Pending;
+        }
+        // The flag is cleared before registering: a wake after the clear sets it again, so the
+        // next poll registers again even if that wake took this registration.
+        let woken = this.wake.woken.swap(false, Ordering::AcqRel);
         this.wake.task.register(cx.waker());
-        if this.wake.woken.swap(false, Ordering::AcqRel) {
+        if !same_task {
+            *this.registered = Some(cx.waker().clone());
+        }
+        if woken {
             let waker = Waker::from(this.wake.clone());
             if let Poll::Ready(out) = this.watcher.poll(&mut Context::from_waker(&waker)) {
                 return Poll::Ready(Either::Watcher(out));
@@ -128,6 +152,75 @@ mod tests {
             Either::Watcher(()) => panic!("the watcher never finishes"),
         }
         assert_eq!(polls.load(Ordering::Relaxed), 1, "polled once, to register");
+    }
+
+    /// A task waker that counts its wakes.
+    #[derive(Default)]
+    struct CountingWake(AtomicUsize);
+
+    impl Wake for CountingWake {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    impl CountingWake {
+        fn count(&self) -> usize {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    #[test]
+    fn every_wake_of_the_watcher_reaches_the_task() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let watcher = async move {
+            while let Some(n) = rx.recv().await {
+                if n == 3 {
+                    return n;
+                }
+            }
+            0
+        };
+        let mut race = Box::pin(watched(std::future::pending::<()>(), watcher));
+        let task = Arc::new(CountingWake::default());
+        let waker = Waker::from(task.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(race.as_mut().poll(&mut cx).is_pending());
+        for n in 1..=3u32 {
+            // Woken for the main future only: nothing to register again.
+            assert!(race.as_mut().poll(&mut cx).is_pending());
+            tx.send(n).expect("the watcher lives");
+            assert_eq!(task.count(), n as usize, "wake {n} reached the task");
+            match race.as_mut().poll(&mut cx) {
+                Poll::Ready(Either::Watcher(3)) if n == 3 => {}
+                Poll::Pending if n < 3 => {}
+                _ => panic!("after message {n}: the race ends at 3, and only by the watcher"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_watcher_wakes_the_task_that_polled_last() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mut race = Box::pin(watched(std::future::pending::<()>(), rx));
+        let first = Arc::new(CountingWake::default());
+        let second = Arc::new(CountingWake::default());
+        let first_waker = Waker::from(first.clone());
+        let second_waker = Waker::from(second.clone());
+        assert!(race
+            .as_mut()
+            .poll(&mut Context::from_waker(&first_waker))
+            .is_pending());
+        assert!(race
+            .as_mut()
+            .poll(&mut Context::from_waker(&second_waker))
+            .is_pending());
+        tx.send(()).expect("the watcher lives");
+        assert_eq!((first.count(), second.count()), (0, 1));
+        assert!(matches!(
+            race.as_mut().poll(&mut Context::from_waker(&second_waker)),
+            Poll::Ready(Either::Watcher(Ok(())))
+        ));
     }
 
     #[tokio::test(start_paused = true)]
