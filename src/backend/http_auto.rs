@@ -4,7 +4,7 @@
 //! spoken to that way. Until the probe decides, calls wait (or fail fast, saying why, while the
 //! server cannot be reached).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -47,10 +47,30 @@ pub enum Spoken {
 }
 
 /// The service in front of whichever transport the probe picks.
-#[derive(Clone)]
 pub struct AutoHttp {
+    probed: Arc<Probed>,
+    // The chosen transport, cloned by `poll_ready` once the probe has decided, and taken by
+    // `call`: a decided backend's call is the transport's own, with no wait or box around it.
+    ready: Option<BackendService>,
+}
+
+/// What every clone of an [`AutoHttp`] shares.
+struct Probed {
     alias: Arc<str>,
+    // Set once, when the probe decides; read on every call without a lock.
+    chosen: OnceLock<BackendService>,
+    // For calls made while the probe is still deciding (or the server is down).
     choice: watch::Receiver<Choice>,
+}
+
+impl Clone for AutoHttp {
+    fn clone(&self) -> Self {
+        // A clone has not been polled ready.
+        AutoHttp {
+            probed: self.probed.clone(),
+            ready: None,
+        }
+    }
 }
 
 /// Builds the chosen transport (once).
@@ -68,7 +88,13 @@ impl AutoHttp {
         build: Build,
     ) -> AutoHttp {
         let (tx, rx) = watch::channel(Choice::Probing);
-        let task_alias = alias.clone();
+        let probed = Arc::new(Probed {
+            alias: alias.clone(),
+            chosen: OnceLock::new(),
+            choice: rx,
+        });
+        let task_alias = alias;
+        let task_probed = probed.clone();
         tokio::spawn(async move {
             let client: Client<Connector, Full<Bytes>> =
                 Client::builder(TokioExecutor::new()).build(connector);
@@ -83,7 +109,10 @@ impl AutoHttp {
                         if spoken == Spoken::LegacySse {
                             info!(backend = %task_alias, url = %url, "the server speaks the old HTTP+SSE transport; using it");
                         }
-                        tx.send_replace(Choice::Chosen(build(spoken)));
+                        let service = build(spoken);
+                        // Before the watch: a call woken by it takes the fast path next time.
+                        let _ = task_probed.chosen.set(service.clone());
+                        tx.send_replace(Choice::Chosen(service));
                         return;
                     }
                     Err(reason) => {
@@ -101,7 +130,10 @@ impl AutoHttp {
                 }
             }
         });
-        AutoHttp { alias, choice: rx }
+        AutoHttp {
+            probed,
+            ready: None,
+        }
     }
 }
 
@@ -182,13 +214,23 @@ impl tower::Service<JsonRpcRequest> for AutoHttp {
     type Error = BoxError;
     type Future = BoxFuture<'static, Result<JsonRpcResponse, BoxError>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.ready.is_none() {
+            self.ready = self.probed.chosen.get().cloned();
+        }
+        match &mut self.ready {
+            Some(service) => service.poll_ready(cx),
+            // Still probing: `call` waits for the decision.
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn call(&mut self, req: JsonRpcRequest) -> Self::Future {
-        let mut choice = self.choice.clone();
-        let alias = self.alias.clone();
+        if let Some(mut service) = self.ready.take() {
+            return service.call(req);
+        }
+        let mut choice = self.probed.choice.clone();
+        let alias = self.probed.alias.clone();
         Box::pin(async move {
             let current = choice
                 .wait_for(|c| !matches!(c, Choice::Probing))
