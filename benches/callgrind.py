@@ -62,13 +62,14 @@ def totals(path):
     # Whether the next cost line is a call's inclusive cost, and whether that call's callee is
     # one-off work itself (its own lines count it then; the call's line would count it twice).
     call_line, call_to_one_off = False, False
+    positions = 1
     with open(path, errors="replace") as f:
         for line in f:
             first = line[:1]
             if first.isdigit() or first in "+-*":
                 if ONE_OFF.search(fn) and not (call_line and call_to_one_off):
                     # Inside the function: its own lines and its calls' inclusive costs.
-                    for i, cost in enumerate(line.split()[1:]):
+                    for i, cost in enumerate(line.split()[positions:]):
                         one_off[i] += int(cost)
                 call_line = False
                 continue
@@ -81,12 +82,58 @@ def totals(path):
                 call_to_one_off = callee is not None and bool(ONE_OFF.search(callee))
                 if callee is not None and MARKER.search(callee):
                     calls += int(line[6:].split()[0])
+            elif line.startswith("positions:"):
+                positions = len(line.split()) - 1
             elif line.startswith("events:"):
                 events = line.split()[1:]
                 one_off = [0] * len(events)
             elif line.startswith(("summary:", "totals:")):
                 total = [int(v) for v in line.split()[1:]]
     return {e: t - o for e, t, o in zip(events, total, one_off)}, calls
+
+
+def atomic_instructions(binary):
+    """Addresses of the binary's atomic read-modify-write instructions: `lock`-prefixed ones,
+    and `xchg` with a memory operand (locked without the prefix)."""
+    listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary],
+                             capture_output=True, text=True, check=True).stdout
+    found = set()
+    for line in listing.splitlines():
+        m = re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line)
+        if m and (m.group(2).startswith("lock ")
+                  or (m.group(2).startswith("xchg") and "(" in m.group(2))):
+            found.add(int(m.group(1), 16))
+    return found
+
+
+def executed_at(path, binary, addresses):
+    """How often the instructions at `addresses` of `binary` ran, from a callgrind file written
+    with --dump-instr=yes (instruction addresses are the object's own, as objdump prints them)."""
+    objects, in_binary, address, count, call_line = {}, False, 0, 0, False
+    with open(path, errors="replace") as f:
+        for line in f:
+            first = line[:1]
+            if first.isdigit() or first in "+-*":
+                position = line.split(maxsplit=1)[0]
+                if position.startswith("0x"):
+                    address = int(position, 16)
+                elif first in "+-":
+                    address += int(position)
+                elif position != "*":
+                    address = int(position)
+                # A call's line carries the callee's inclusive cost: not this instruction's.
+                if in_binary and not call_line and address in addresses:
+                    count += int(line.split()[2])
+                call_line = False
+            elif line.startswith(("ob=", "cob=")):
+                m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
+                if m and m.group(2):
+                    objects[m.group(1)] = m.group(2)
+                if m and line.startswith("ob="):
+                    in_binary = os.path.realpath(objects.get(m.group(1), "")) == binary
+            elif line.startswith("calls="):
+                call_line = True
+    return count
 
 
 def run(bench, wrapper, seconds, out_dir, gateway_env):
@@ -119,6 +166,9 @@ def main():
     parser.add_argument("--branch-sim", action="store_true",
                         help="also simulate branch prediction and count mispredicted branches "
                              "(conditional, and indirect: calls through vtables and fn pointers)")
+    parser.add_argument("--atomics", action="store_true",
+                        help="also count atomic read-modify-write instructions (lock-prefixed, "
+                             "xchg) executed in the gateway binary; needs objdump")
     parser.add_argument("--without-admin", action="store_true",
                         help="the build predates the [admin] section: remove it from the config")
     parser.add_argument("--keep", metavar="DIR",
@@ -128,14 +178,15 @@ def main():
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         measure(mcpmux, args.bench, os.path.abspath(args.keep), args.gateway_env, args.cache_sim,
-                args.branch_sim, args.without_admin)
+                args.branch_sim, args.without_admin, args.atomics)
     else:
         with tempfile.TemporaryDirectory(prefix="mcpmux-callgrind-") as tmp:
             measure(mcpmux, args.bench, tmp, args.gateway_env, args.cache_sim, args.branch_sim,
-                    args.without_admin)
+                    args.without_admin, args.atomics)
 
 
-def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, without_admin=False):
+def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, without_admin=False,
+            atomics=False):
     """Runs both durations with the gateways under callgrind, files in `tmp`; prints the table."""
     wrapper = os.path.join(tmp, "mcpmux")
     # Only gateways run under callgrind; the example servers they start run as they are. The
@@ -153,6 +204,7 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, withou
             + '  exec valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND_OUT/%p.cg" '
             + ("--cache-sim=yes " if cache_sim else "")
             + ("--branch-sim=yes " if branch_sim else "")
+            + ("--dump-instr=yes " if atomics else "")
             + f'"{mcpmux}" "$@"\n'
             "fi\n"
             f'exec "{mcpmux}" "$@"\n'
@@ -170,6 +222,9 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, withou
     if branch_sim:
         columns += ["conditional branches mispredicted per call",
                     "indirect branches mispredicted per call"]
+    if atomics:
+        columns += ["atomic read-modify-writes per call"]
+        locked = atomic_instructions(mcpmux)
     print("| `tools/call` echo, c=32 | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for path in runs[0]:
@@ -184,6 +239,10 @@ def measure(mcpmux, bench, tmp, gateway_env, cache_sim, branch_sim=False, withou
             row += f" {per.get('I1mr', 0):,.0f} | {d1:,.0f} |"
         if branch_sim:
             row += f" {per.get('Bcm', 0):,.0f} | {per.get('Bim', 0):,.0f} |"
+        if atomics:
+            n = (executed_at(runs[1][path], mcpmux, locked)
+                 - executed_at(runs[0][path], mcpmux, locked))
+            row += f" {n / calls:,.0f} |"
         print(row)
 
 
