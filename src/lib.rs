@@ -1,6 +1,6 @@
 //! mcpmux: one MCP endpoint in front of many MCP servers.
 //!
-//! The map is `DESIGN.md`: `protocol` (JSON-RPC envelope and MCP shapes), `backend` (one
+//! The map is `ARCHITECTURE.md`: `protocol` (JSON-RPC envelope and MCP shapes), `backend` (one
 //! transport per module, each a `tower::Service`), `steer` (routing, namespacing, catalog),
 //! `session` (client sessions), `frontend` (wire adapters), `config`, `telemetry`.
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// End-to-end load benchmark of mcpmux: the gateway against the same backends driven directly,
-/// in one run, with the targets of DESIGN.md section 10.
+/// in one run, with the performance targets of the README.
 #[derive(Debug, Parser)]
 #[command(name = "mcpmux-bench")]
 pub struct Args {

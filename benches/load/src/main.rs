@@ -1,4 +1,4 @@
-//! `mcpmux-bench`: the end-to-end load benchmark of DESIGN.md section 10.
+//! `mcpmux-bench`: the end-to-end load benchmark, with the performance targets of the README.
 //!
 //! One run measures the same backends directly and through the gateway, so the ratios share
 //! the machine's state: a fast streamable-HTTP backend (this binary in its hidden

@@ -1,4 +1,5 @@
-//! The markdown report: machine, results, and each number against DESIGN.md section 10.
+//! The markdown report: machine, results, and each number against the README's performance
+//! targets.
 
 use std::fmt::Write;
 
@@ -70,7 +71,7 @@ pub struct Report {
     pub placement: Option<crate::pin::Placement>,
 }
 
-/// A target of DESIGN.md section 10.
+/// A performance target (the README's table).
 #[derive(Debug, Clone, Copy)]
 enum Target {
     AtLeast(f64),
@@ -291,8 +292,8 @@ impl Report {
                     opt(http, 2),
                     targets.then_some((Target::AtLeast(0.55), "")),
                 );
-                // DESIGN.md §10 measures the stdio path against the direct HTTP backend, with one
-                // HTTP client driving both; against the direct pipe (no HTTP client at all) the
+                // The stdio target measures the stdio path against the direct HTTP backend, with
+                // one HTTP client driving both; against the direct pipe (no HTTP client at all) the
                 // ratio is shown for reference only.
                 let stdio_vs_http = self.throughput_ratio(StdioGateway, HttpDirect, c);
                 line(
