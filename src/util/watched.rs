@@ -5,15 +5,15 @@
 //! times per request and a call at least twice, and polling their watchers each time (a timer
 //! entry, a `Notify` waiter list behind a mutex) was a visible share of the gateway's own CPU
 //! per proxied call. Here the watcher gets its own waker, which marks it and wakes the task;
-//! the main future is polled on every wake as before.
+//! the main future is polled on every wake as before. The task's waker is stored once and left
+//! in place by wakes, so a poll for the main future alone does no atomic read-modify-write.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::task::AtomicWaker;
 use pin_project_lite::pin_project;
 
 /// Which of the two finished.
@@ -34,9 +34,8 @@ pin_project! {
         #[pin]
         watcher: W,
         wake: Arc<WatcherWake>,
-        // The task waker last registered with `wake.task`: while the task's waker stays the
-        // same and the watcher has not fired, a poll registers nothing. A registration is two
-        // atomic read-modify-writes, and a call's futures are polled several times each.
+        // The task waker last stored in `wake.task`: while the task's waker stays the same, a
+        // poll stores nothing.
         registered: Option<Waker>,
     }
 }
@@ -50,7 +49,7 @@ pub fn watched<F: Future, W: Future>(main: F, watcher: W) -> Watched<F, W> {
         wake: Arc::new(WatcherWake {
             // Polled on the first poll, to register its waker.
             woken: AtomicBool::new(true),
-            task: AtomicWaker::new(),
+            task: Mutex::new(None),
         }),
         registered: None,
     }
@@ -60,7 +59,16 @@ pub fn watched<F: Future, W: Future>(main: F, watcher: W) -> Watched<F, W> {
 #[derive(Debug)]
 struct WatcherWake {
     woken: AtomicBool,
-    task: AtomicWaker,
+    // The task's waker. A wake leaves it in place (an `AtomicWaker` hands it out, and then every
+    // poll would have to register again, as it could not tell whether a wake had taken it).
+    task: Mutex<Option<Waker>>,
+}
+
+impl WatcherWake {
+    fn task(&self) -> MutexGuard<'_, Option<Waker>> {
+        // Nothing runs under the lock but a store or a clone: a poisoned lock holds a waker.
+        self.task.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Wake for WatcherWake {
@@ -69,11 +77,10 @@ impl Wake for WatcherWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // The registration is taken before the flag is set: a poll that finds the flag unset
-        // may trust its registration, because a wake that takes it sets the flag afterwards and
-        // then wakes the task, which polls again and registers anew.
-        let task = self.task.take();
+        // The flag before the waker is read: a poll that stored a new waker after this read
+        // finds the flag set.
         self.woken.store(true, Ordering::Release);
+        let task = self.task().clone();
         if let Some(task) = task {
             task.wake();
         }
@@ -92,18 +99,13 @@ impl<F: Future, W: Future> Future for Watched<F, W> {
             .registered
             .as_ref()
             .is_some_and(|waker| waker.will_wake(cx.waker()));
-        if same_task && !this.wake.woken.load(Ordering::Acquire) {
-            // Registered, and no wake has taken the registration (see `wake_by_ref`).
-            return Poll::Pending;
-        }
-        // The flag is cleared before registering: a wake after the clear sets it again, so the
-        // next poll registers again even if that wake took this registration.
-        let woken = this.wake.woken.swap(false, Ordering::AcqRel);
-        this.wake.task.register(cx.waker());
         if !same_task {
+            // Stored before the flag is read, so a wake that found the old waker is seen here.
+            *this.wake.task() = Some(cx.waker().clone());
             *this.registered = Some(cx.waker().clone());
         }
-        if woken {
+        if this.wake.woken.load(Ordering::Acquire) && this.wake.woken.swap(false, Ordering::AcqRel)
+        {
             let waker = Waker::from(this.wake.clone());
             if let Poll::Ready(out) = this.watcher.poll(&mut Context::from_waker(&waker)) {
                 return Poll::Ready(Either::Watcher(out));
@@ -221,6 +223,36 @@ mod tests {
             race.as_mut().poll(&mut Context::from_waker(&second_waker)),
             Poll::Ready(Either::Watcher(Ok(())))
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_watcher_woken_from_another_thread_while_the_task_polls_is_never_missed() {
+        for round in 0..200u32 {
+            let token = tokio_util::sync::CancellationToken::new();
+            // The main future wakes its task at once, every time: the task polls without pause,
+            // mostly with nothing new for the watcher, while another thread cancels. (A lost
+            // wake here would hang the call's cancellation or a connection's shutdown.)
+            let main = async {
+                loop {
+                    tokio::task::yield_now().await;
+                }
+            };
+            let race = tokio::spawn(watched(main, token.clone().cancelled_owned()));
+            let canceller = std::thread::spawn(move || {
+                for _ in 0..round % 50 {
+                    std::hint::spin_loop();
+                }
+                token.cancel();
+            });
+            let ended = tokio::time::timeout(Duration::from_secs(10), race).await;
+            canceller.join().expect("the canceller does not panic");
+            match ended {
+                Ok(Ok(Either::Watcher(()))) => {}
+                Ok(Ok(Either::Main(()))) => unreachable!("the main future never ends"),
+                Ok(Err(e)) => panic!("round {round}: the race panicked: {e}"),
+                Err(_) => panic!("round {round}: the cancellation was missed"),
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
