@@ -110,6 +110,7 @@ def executed_at(path, binary, addresses):
     """How often the instructions at `addresses` of `binary` ran, from a callgrind file written
     with --dump-instr=yes (instruction addresses are the object's own, as objdump prints them)."""
     objects, in_binary, address, count, call_line = {}, False, 0, 0, False
+    binary = os.path.realpath(binary)
     with open(path, errors="replace") as f:
         for line in f:
             first = line[:1]
