@@ -34,7 +34,8 @@ use crate::BoxError;
 enum Choice {
     Probing,
     Down(Arc<str>),
-    Chosen(BackendService),
+    // The transport is in `Probed::chosen`.
+    Chosen,
 }
 
 /// Which transport a server speaks.
@@ -109,10 +110,9 @@ impl AutoHttp {
                         if spoken == Spoken::LegacySse {
                             info!(backend = %task_alias, url = %url, "the server speaks the old HTTP+SSE transport; using it");
                         }
-                        let service = build(spoken);
-                        // Before the watch: a call woken by it takes the fast path next time.
-                        let _ = task_probed.chosen.set(service.clone());
-                        tx.send_replace(Choice::Chosen(service));
+                        // Before the watch: a call woken by it finds the transport set.
+                        let _ = task_probed.chosen.set(build(spoken));
+                        tx.send_replace(Choice::Chosen);
                         return;
                     }
                     Err(reason) => {
@@ -229,9 +229,10 @@ impl tower::Service<JsonRpcRequest> for AutoHttp {
         if let Some(mut service) = self.ready.take() {
             return service.call(req);
         }
-        let mut choice = self.probed.choice.clone();
-        let alias = self.probed.alias.clone();
+        let probed = self.probed.clone();
+        let mut choice = probed.choice.clone();
         Box::pin(async move {
+            let alias = &probed.alias;
             let current = choice
                 .wait_for(|c| !matches!(c, Choice::Probing))
                 .await
@@ -244,9 +245,16 @@ impl tower::Service<JsonRpcRequest> for AutoHttp {
                 })?
                 .clone();
             match current {
-                Choice::Chosen(service) => service.oneshot(req).await,
+                Choice::Chosen => {
+                    let service = probed
+                        .chosen
+                        .get()
+                        .cloned()
+                        .expect("the probe sets the transport before it says Chosen");
+                    service.oneshot(req).await
+                }
                 Choice::Down(reason) => Err(BackendError::Unavailable {
-                    backend: alias,
+                    backend: alias.clone(),
                     reason,
                 }
                 .never_sent()),
